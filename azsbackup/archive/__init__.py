@@ -1,0 +1,1 @@
+"""archive layer of azsbackup (see docs/design.md)."""

@@ -1,0 +1,1 @@
+"""crypto layer of azsbackup (see docs/design.md)."""

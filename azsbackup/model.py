@@ -1,0 +1,143 @@
+"""Value types shared by every layer.
+
+This module is a leaf: it imports nothing from azsbackup except :mod:`errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from azsbackup.errors import InvalidValue
+
+SCHEMA = "azsbackup/1"
+"""Schema tag carried by every JSON document the engine prints."""
+
+
+class BackupStatus(enum.StrEnum):
+    """Roll-up status of one backup (Azure Stack's names)."""
+
+    SUCCEEDED = "Succeeded"
+    PARTIAL_SUCCEEDED = "PartialSucceeded"
+    FAILED = "Failed"
+
+
+class ComponentStatus(enum.StrEnum):
+    """Status of one component within a backup."""
+
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+class Trigger(enum.StrEnum):
+    """What started a job."""
+
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+
+
+def roll_up(statuses: list[ComponentStatus], stored: bool = True) -> BackupStatus:
+    """All succeeded → Succeeded; some failed → PartialSucceeded; none, or not stored → Failed."""
+    succeeded = sum(1 for s in statuses if s is ComponentStatus.SUCCEEDED)
+    if not stored or succeeded == 0:
+        return BackupStatus.FAILED
+    if succeeded == len(statuses):
+        return BackupStatus.SUCCEEDED
+    return BackupStatus.PARTIAL_SUCCEEDED
+
+
+_BACKUP_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+_COMPONENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def new_backup_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique backup id: UTC timestamp and 32 random bits, e.g. ``20261124T215012Z-9f3a01bc``."""
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def check_backup_id(value: str) -> str:
+    """Return ``value`` if it is a well-formed backup id, else raise :class:`InvalidValue`."""
+    if not _BACKUP_ID.match(value):
+        raise InvalidValue(
+            field="backup id", value=repr(value), allowed="YYYYMMDDTHHMMSSZ-xxxxxxxx as printed by backup list"
+        )
+    return value
+
+
+def backup_id_time(backup_id: str) -> dt.datetime:
+    """The UTC creation time encoded in a backup id."""
+    return dt.datetime.strptime(backup_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+
+
+def check_component_name(value: str) -> str:
+    """Component names are used as file names on every platform, so they are kept plain."""
+    if not _COMPONENT_NAME.match(value) or value.lower() in _WINDOWS_RESERVED:
+        raise InvalidValue(
+            field="component name",
+            value=repr(value),
+            allowed="1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+        )
+    return value
+
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` suffix, the form every JSON document uses."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass
+class EngineWarning:
+    """A condition worth telling the operator that did not fail the operation."""
+
+    code: str
+    message: str
+    subject: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "subject": self.subject}
+
+
+@dataclass
+class ComponentResult:
+    """What happened to one component in one backup."""
+
+    name: str
+    type: str
+    status: ComponentStatus
+    size: int = 0
+    stored_size: int = 0
+    duration_s: float = 0.0
+    error_code: str | None = None
+    error: str | None = None
+    warnings: list[EngineWarning] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "status": str(self.status),
+            "size": self.size,
+            "stored_size": self.stored_size,
+            "duration_s": round(self.duration_s, 3),
+            "error": None if self.error_code is None else {"code": self.error_code, "message": self.error},
+            "warnings": [w.to_dict() for w in self.warnings],
+        }

@@ -1,0 +1,1 @@
+"""monitoring layer of azsbackup (see docs/design.md)."""

@@ -1,0 +1,1 @@
+"""providers layer of azsbackup (see docs/design.md)."""

@@ -1,0 +1,1 @@
+"""remote layer of azsbackup (see docs/design.md)."""

@@ -1,0 +1,1 @@
+"""service layer of azsbackup (see docs/design.md)."""

@@ -1,0 +1,1 @@
+"""state layer of azsbackup (see docs/design.md)."""

@@ -1,0 +1,1 @@
+"""storage layer of azsbackup (see docs/design.md)."""

@@ -1,0 +1,156 @@
+"""The storage contract every location implements.
+
+A location is a tree of files addressed by relative POSIX paths
+(``MASBackup/20261124T215012Z-9f3a01bc/manifest.json``). It knows nothing of
+archives or manifests. Guarantees every implementation gives, checked by the
+one conformance suite in ``tests/storage/test_conformance.py``:
+
+* :meth:`Location.open_write` returns an :class:`AtomicWriter`: data goes to
+  a temporary name beside the final one (``<name>.partial-<random>``); on
+  :meth:`AtomicWriter.commit` the bytes are read back and their SHA-256
+  compared with what was written, then the file is renamed to its final
+  name. A reader never sees a partial file under a final name. After an
+  :meth:`AtomicWriter.abort` or a crash only a ``.partial-`` file is left,
+  which ``prune`` removes.
+* read-after-write: a committed file is immediately visible to
+  :meth:`open_read`, :meth:`stat` and :meth:`list`.
+* failures are raised as :class:`~azsbackup.errors.LocationError`
+  subclasses (unreachable, invalid path, authentication, access denied,
+  full, connection lost), never as a library's own exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import BinaryIO, Protocol, Self
+
+PARTIAL_MARKER = ".partial-"
+"""Infix of temporary names; anything containing it is a leftover of an interrupted write."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One name in a directory listing."""
+
+    name: str
+    is_dir: bool
+    size: int = 0
+    mtime: float = 0.0
+
+
+@dataclass(frozen=True)
+class SpaceInfo:
+    total: int
+    free: int
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    path: str
+    size: int
+    sha256: str
+
+
+class AtomicWriter(Protocol):
+    """A file being written under a temporary name. Use as a context manager:
+    leaving the block without :meth:`commit` aborts."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> int: ...
+
+    def commit(self) -> WriteResult:
+        """Flush, read back and compare the SHA-256, then rename to the final name."""
+        ...
+
+    def abort(self) -> None:
+        """Remove the temporary file; never raises for a missing file."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class Location(Protocol):
+    """A storage location: the internal store, a local export directory or an SMB share."""
+
+    @property
+    def display(self) -> str:
+        """Where this is, for people and alerts (never contains a password)."""
+        ...
+
+    def open_write(self, path: str) -> AtomicWriter: ...
+
+    def open_read(self, path: str) -> BinaryIO: ...
+
+    def stat(self, path: str) -> Entry:
+        """Raise :class:`~azsbackup.errors.NotFound` if there is no such file or directory."""
+        ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def list(self, path: str = "") -> list[Entry]:
+        """The entries of a directory, sorted by name; an empty list if it does not exist."""
+        ...
+
+    def makedirs(self, path: str) -> None: ...
+
+    def rename(self, src: str, dst: str) -> None:
+        """Rename a file or directory; ``dst`` must not exist."""
+        ...
+
+    def delete(self, path: str) -> None:
+        """Delete a file; no error if it does not exist."""
+        ...
+
+    def delete_tree(self, path: str) -> None:
+        """Delete a directory and everything in it; no error if it does not exist."""
+        ...
+
+    def free_space(self) -> SpaceInfo: ...
+
+    def close(self) -> None: ...
+
+
+class HashingReader:
+    """Wraps a readable stream and keeps the SHA-256 and length of what was read."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.sha256.update(data)
+        self.size += len(data)
+        return data
+
+
+def sha256_of_stream(stream: BinaryIO, chunk_size: int = 1 << 20) -> tuple[int, str]:
+    """Size and hex SHA-256 of everything left in ``stream``."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(chunk_size):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def copy_stream(src: BinaryIO, writer: AtomicWriter, chunk_size: int = 8 << 20) -> None:
+    while chunk := src.read(chunk_size):
+        writer.write(chunk)
+
+
+def join(*parts: str) -> str:
+    """Join relative POSIX path parts, ignoring empty ones."""
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))
+
+
+def iter_chunks(stream: BinaryIO, chunk_size: int) -> Iterable[bytes]:
+    while chunk := stream.read(chunk_size):
+        yield chunk
