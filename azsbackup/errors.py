@@ -106,6 +106,14 @@ class InvalidValue(ConfigError):
     hint_template = "Use a value that is allowed for {field}."
 
 
+class UsageError(ConfigError):
+    """The command line is malformed: unknown option, missing argument, value of the wrong type or range."""
+
+    code = "usage-error"
+    template = "{detail}"
+    hint_template = "Run: {command} --help"
+
+
 class NotConfigured(ConfigError):
     """A setting the operation needs has not been configured yet."""
 
@@ -320,8 +328,7 @@ class InvalidPath(LocationError):
 
     code = "invalid-path"
     hint_template = (
-        "Map the share from another computer to check the path, then set the right one with "
-        "azsbackup config set --path"
+        "Map the share from another computer to check the path, then set the right one with azsbackup config set --path"
     )
 
 
@@ -409,3 +416,22 @@ def iter_error_classes(root: type[AzsBackupError] = AzsBackupError) -> Iterator[
     yield root
     for sub in root.__subclasses__():
         yield from iter_error_classes(sub)
+
+
+def error_table_markdown() -> str:
+    """The error table of docs/json-api.md, generated from the classes above (a test keeps them equal)."""
+    rows = ["| code | exit | meaning |", "| --- | --- | --- |"]
+    seen: set[str] = set()
+    for cls in iter_error_classes():
+        if cls.code in seen:
+            continue
+        seen.add(cls.code)
+        meaning = (cls.__doc__ or "").strip().splitlines()[0]
+        rows.append(f"| `{cls.code}` | {int(cls.exit_code)} | {meaning} |")
+    return "\n".join(rows)
+
+
+def exit_code_table_markdown() -> str:
+    rows = ["| exit | name |", "| --- | --- |"]
+    rows += [f"| {int(code)} | `{code.name.lower().replace('_', '-')}` |" for code in ExitCode]
+    return "\n".join(rows)

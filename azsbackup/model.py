@@ -63,7 +63,9 @@ def check_backup_id(value: str) -> str:
     """Return ``value`` if it is a well-formed backup id, else raise :class:`InvalidValue`."""
     if not _BACKUP_ID.match(value):
         raise InvalidValue(
-            field="backup id", value=repr(value), allowed="YYYYMMDDTHHMMSSZ-xxxxxxxx as printed by backup list"
+            field="backup id",
+            value=repr(value),
+            allowed="YYYYMMDDTHHMMSSZ-xxxxxxxx as printed by backup list",
         )
     return value
 
@@ -84,7 +86,14 @@ def check_component_name(value: str) -> str:
     return value
 
 
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_WINDOWS_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
 
 
 def utc_now() -> dt.datetime:

@@ -47,7 +47,7 @@ def write_private_file(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         restrict_to_owner(tmp)
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -63,7 +63,7 @@ def write_file_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

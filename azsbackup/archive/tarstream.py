@@ -1,0 +1,243 @@
+"""The plaintext of an archive: a POSIX pax tar stream of Items.
+
+Writing uses :class:`tarfile.TarInfo` to build standard headers (so GNU tar
+or bsdtar read the decrypted stream), with exact mtimes in a pax ``mtime``
+record (``SEC.NNNNNNNNN``) and no user or group names.
+
+Reading does not use :mod:`tarfile`: a backup may be hostile, so
+:class:`TarReader` is a small strict parser that checks header checksums,
+caps extended headers before reading them, accepts only regular files,
+directories and symbolic links, and refuses any name or link target that
+could lead outside the component (absolute, ``..``, drive letters, NUL).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+from collections.abc import Iterator
+from typing import BinaryIO, Protocol
+
+from azsbackup.errors import ArchiveLimitExceeded, FormatError, UnsafeArchiveMember
+from azsbackup.osutil import IS_WINDOWS
+from azsbackup.providers.base import Item, ItemKind
+
+BLOCK = 512
+END_OF_ARCHIVE = bytes(2 * BLOCK)
+MAX_PAX_HEADER = 64 << 10
+MAX_NAME = 4096
+_KIND_TO_TYPE = {ItemKind.FILE: tarfile.REGTYPE, ItemKind.DIRECTORY: tarfile.DIRTYPE, ItemKind.SYMLINK: tarfile.SYMTYPE}
+
+
+def padding(size: int) -> int:
+    return -size % BLOCK
+
+
+def header_bytes(item: Item) -> bytes:
+    """The tar header block(s) of ``item``, pax extended header included when needed."""
+    info = tarfile.TarInfo(item.name + ("/" if item.kind is ItemKind.DIRECTORY else ""))
+    info.type = _KIND_TO_TYPE[item.kind]
+    info.mode = item.mode & 0o7777
+    seconds, nanos = divmod(item.mtime_ns, 1_000_000_000)
+    info.mtime = seconds
+    info.size = item.size if item.kind is ItemKind.FILE else 0
+    info.linkname = item.link_target
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.pax_headers = {"mtime": f"{seconds}.{nanos:09d}"}
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+class PlainStream(Protocol):
+    def read(self, n: int) -> bytes: ...
+
+
+def check_name(name: str, subject: str) -> str:
+    """Return the normalised relative name, or raise UnsafeArchiveMember."""
+    stripped = name.rstrip("/")
+    reasons = []
+    if not stripped:
+        reasons.append("empty name")
+    if "\x00" in name:
+        reasons.append("NUL in name")
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        reasons.append("absolute path")
+    if IS_WINDOWS and "\\" in name:  # pragma: no cover - a separator there
+        reasons.append("backslash in name")
+    parts = stripped.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        reasons.append("'.', '..' or an empty component")
+    if reasons:
+        raise UnsafeArchiveMember(subject=subject, member=name, detail=", ".join(reasons))
+    return stripped
+
+
+def check_link(name: str, target: str, subject: str) -> None:
+    """A link may only point inside the component: relative, and never above its root."""
+    if not target or target.startswith(("/", "\\")) or (len(target) > 1 and target[1] == ":") or "\x00" in target:
+        raise UnsafeArchiveMember(subject=subject, member=name, detail=f"link target {target!r} is absolute or empty")
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+    if resolved == ".." or resolved.startswith("../"):
+        raise UnsafeArchiveMember(subject=subject, member=name, detail=f"link target {target!r} points outside")
+
+
+class MemberReader:
+    """The content of one file member: exactly ``size`` bytes."""
+
+    def __init__(self, source: PlainStream, size: int, subject: str) -> None:
+        self._source = source
+        self.remaining = size
+        self._subject = subject
+
+    def read(self, n: int = -1) -> bytes:
+        if self.remaining == 0:
+            return b""
+        want = self.remaining if n is None or n < 0 else min(n, self.remaining)
+        data = self._source.read(want)
+        if not data:
+            raise FormatError(subject=self._subject, detail="the tar stream ends inside a file")
+        self.remaining -= len(data)
+        return data
+
+    def skip(self) -> None:
+        while self.remaining:
+            self.read(1 << 20)
+
+
+class TarReader:
+    """Iterates the Items of a pax/ustar stream, strictly."""
+
+    def __init__(self, source: PlainStream, subject: str) -> None:
+        self._source = source
+        self._subject = subject
+
+    def _block(self, required: bool = True) -> bytes:
+        data = b""
+        while len(data) < BLOCK:
+            chunk = self._source.read(BLOCK - len(data))
+            if not chunk:
+                break
+            data += chunk
+        if len(data) != BLOCK and (required or data):
+            raise FormatError(subject=self._subject, detail="the tar stream ends inside a header")
+        return data
+
+    def _read(self, size: int) -> bytes:
+        parts, left = [], size
+        while left:
+            chunk = self._source.read(left)
+            if not chunk:
+                raise FormatError(subject=self._subject, detail="the tar stream ends inside a record")
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
+
+    def __iter__(self) -> Iterator[tuple[Item, BinaryIO | None]]:
+        pax: dict[str, str] = {}
+        while True:
+            block = self._block()
+            if block == bytes(BLOCK):
+                self._finish()
+                return
+            fields = self._parse_header(block)
+            typeflag = fields["type"]
+            if typeflag == tarfile.XHDTYPE:
+                pax = self._read_pax(fields["size"])
+                continue
+            item = self._item(fields, pax)
+            pax = {}
+            if item.kind is ItemKind.FILE:
+                member = MemberReader(self._source, item.size, self._subject)
+                yield item, member  # type: ignore[misc]
+                member.skip()
+                self._read(padding(item.size))
+            else:
+                yield item, None
+
+    def _finish(self) -> None:
+        """After the first zero block: only zero bytes may follow (the second block and record padding)."""
+        while chunk := self._source.read(1 << 16):
+            if chunk.count(0) != len(chunk):
+                raise FormatError(subject=self._subject, detail="data after the end of the tar stream")
+
+    def _parse_header(self, block: bytes) -> dict[str, object]:
+        stored = _octal(block[148:156], self._subject, "checksum")
+        actual = sum(block[:148]) + 8 * 0x20 + sum(block[156:])
+        if stored != actual:
+            raise FormatError(subject=self._subject, detail="tar header checksum mismatch")
+        name = block[0:100].split(b"\0", 1)[0]
+        prefix = block[345:500].split(b"\0", 1)[0] if block[257:262] == b"ustar" else b""
+        return {
+            "name": (prefix + b"/" + name) if prefix else name,
+            "mode": _octal(block[100:108], self._subject, "mode"),
+            "size": _octal(block[124:136], self._subject, "size"),
+            "mtime": _octal(block[136:148], self._subject, "mtime"),
+            "type": block[156:157] or tarfile.REGTYPE,
+            "linkname": block[157:257].split(b"\0", 1)[0],
+        }
+
+    def _read_pax(self, size: object) -> dict[str, str]:
+        assert isinstance(size, int)  # noqa: S101 - from _octal
+        if size > MAX_PAX_HEADER:
+            raise ArchiveLimitExceeded(subject=self._subject, detail=f"pax header of {size} bytes")
+        data = self._read(size)
+        self._read(padding(size))
+        records: dict[str, str] = {}
+        pos = 0
+        while pos < len(data):
+            space = data.find(b" ", pos)
+            length = int(data[pos:space]) if space > pos and data[pos:space].isdigit() else 0
+            if length <= 0 or pos + length > len(data) or data[pos + length - 1 : pos + length] != b"\n":
+                raise FormatError(subject=self._subject, detail="malformed pax header record")
+            key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+            records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+            pos += length
+        return records
+
+    def _item(self, fields: dict[str, object], pax: dict[str, str]) -> Item:
+        raw_name = pax.get("path") or bytes(fields["name"]).decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+        if len(raw_name) > MAX_NAME:
+            raise ArchiveLimitExceeded(subject=self._subject, detail=f"member name of {len(raw_name)} characters")
+        typeflag = fields["type"]
+        kind = {
+            tarfile.REGTYPE: ItemKind.FILE,
+            tarfile.AREGTYPE: ItemKind.FILE,
+            tarfile.DIRTYPE: ItemKind.DIRECTORY,
+            tarfile.SYMTYPE: ItemKind.SYMLINK,
+        }.get(typeflag)  # type: ignore[call-overload]
+        if kind is None:
+            raise UnsafeArchiveMember(
+                subject=self._subject, member=raw_name, detail=f"refused member type {typeflag!r}"
+            )
+        name = check_name(raw_name, self._subject)
+        size = int(pax["size"]) if "size" in pax else int(fields["size"])  # type: ignore[call-overload]
+        link = pax.get("linkpath") or bytes(fields["linkname"]).decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+        if kind is ItemKind.SYMLINK:
+            check_link(name, link, self._subject)
+        return Item(
+            name=name,
+            kind=kind,
+            mode=int(fields["mode"]) & 0o7777,  # type: ignore[call-overload]
+            mtime_ns=_mtime_ns(pax.get("mtime"), int(fields["mtime"]), self._subject),  # type: ignore[call-overload]
+            size=size if kind is ItemKind.FILE else 0,
+            link_target=link if kind is ItemKind.SYMLINK else "",
+        )
+
+
+def _octal(field: bytes, subject: str, what: str) -> int:
+    text = field.replace(b"\0", b" ").strip()
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError as exc:
+        raise FormatError(subject=subject, detail=f"bad {what} field in a tar header") from exc
+
+
+def _mtime_ns(pax_value: str | None, seconds: int, subject: str) -> int:
+    if pax_value is None:
+        return seconds * 1_000_000_000
+    whole, _, frac = pax_value.partition(".")
+    if not whole.lstrip("-").isdigit() or (frac and not frac.isdigit()):
+        raise FormatError(subject=subject, detail="bad pax mtime")
+    return int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])

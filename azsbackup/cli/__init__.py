@@ -1,0 +1,95 @@
+"""The ``azsbackup`` command line: the only place that knows exit codes and renders JSON.
+
+Every command is a thin shell over one function of :mod:`azsbackup.service`:
+parse options, call the service, render the result. Errors from the one
+hierarchy in :mod:`azsbackup.errors` become their documented exit code and, with
+``--json``/``--log-json``, the JSON error object; anything else is a bug and is
+reported as ``unknown-error`` without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from azsbackup import __version__
+from azsbackup.cli.app import App
+from azsbackup.errors import AzsBackupError, ExitCode, Interrupted, UsageError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="azsbackup")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--log-json", is_flag=True, help="Print events as JSON lines on stderr.")
+@click.option("--secrets-stdin", is_flag=True, help='Read secrets as one JSON object on stdin: {"password": …}.')
+@click.option("--debug", is_flag=True, help="Show log lines and tracebacks of unexpected errors.")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="AZSBACKUP_HOME",
+    help="Controller directory (default: AZSBACKUP_HOME, else the platform's data directory).",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context, json_output: bool, log_json: bool, secrets_stdin: bool, debug: bool, home: Path | None
+) -> None:
+    """azsbackup: encrypted, signed backups of infrastructure components."""
+    ctx.obj = App(json_output=json_output, log_json=log_json, secrets_stdin=secrets_stdin, debug=debug, home=home)
+
+
+def _register() -> None:
+    from azsbackup.cli import backup_cmd, component_cmd, config_cmd, misc_cmd, ops_cmd
+
+    for module in (config_cmd, component_cmd, backup_cmd, ops_cmd, misc_cmd):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def _app_of(ctx: click.Context | None) -> App:
+    obj = ctx.obj if ctx is not None else None
+    return obj if isinstance(obj, App) else App(json_output="--json" in sys.argv, log_json="--log-json" in sys.argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI and exit with the code from the documented table."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    ctx: click.Context | None = None
+    try:
+        with cli.make_context("azsbackup", list(sys.argv[1:] if argv is None else argv)) as ctx:
+            result = cli.invoke(ctx)
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        error = UsageError(exc.format_message(), command=exc.ctx.command_path if exc.ctx else "azsbackup")
+        _app_of(ctx or exc.ctx).error(error)
+        return int(error.exit_code)
+    except click.Abort:
+        _app_of(ctx).error(Interrupted())
+        return int(ExitCode.INTERRUPTED)
+    except AzsBackupError as exc:
+        app = _app_of(ctx)
+        if app.debug:
+            traceback.print_exc()
+        app.error(exc)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        _app_of(ctx).error(Interrupted())
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug: say so without dumping internals (which could hold secrets)
+        app = _app_of(ctx)
+        if app.debug or os.environ.get("AZSBACKUP_DEBUG"):
+            traceback.print_exc()
+        error = AzsBackupError(f"internal error ({type(exc).__name__}); run with --debug for details")
+        app.error(error)
+        return int(error.exit_code)

@@ -1,0 +1,232 @@
+"""``backup``, ``restore`` and ``rekey`` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from azsbackup.cli.app import App, human_size, pass_app, table
+from azsbackup.errors import ExitCode
+from azsbackup.model import SCHEMA
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from azsbackup.service.catalog import BackupRecord
+
+KEY_FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
+EXIT_BY_STATUS = {"Succeeded": ExitCode.OK, "PartialSucceeded": ExitCode.PARTIAL, "Failed": ExitCode.ERROR}
+
+
+def key_options(required: bool) -> Any:
+    """``--key F`` and ``--key-password-stdin``, shared by restore, verify and rekey."""
+
+    def decorate(func: Any) -> Any:
+        func = click.option(
+            "--key-password-stdin", is_flag=True, help="Read the .pfx/key password from one line of stdin."
+        )(func)
+        return click.option(
+            "--key",
+            "key_path",
+            type=KEY_FILE,
+            required=required,
+            help="Private key: .pfx/.p12 (password via --key-password-stdin or AZSBACKUP_PFX_PASSWORD) or PEM.",
+        )(func)
+
+    return decorate
+
+
+def load_key(app: App, key_path: Path, key_password_stdin: bool) -> RSAPrivateKey:
+    from azsbackup.crypto.certs import load_private_key
+
+    password = app.secret("key_password", from_stdin_line=key_password_stdin, field_name="key password")
+    key, _cert = load_private_key(key_path, password.encode("utf-8") if password is not None else None)
+    return key
+
+
+@click.group("backup")
+def backup_group() -> None:
+    """Start, list, show, verify and delete backups."""
+
+
+@backup_group.command("start")
+@pass_app
+def backup_start(app: App) -> int:
+    """Back up every component now (does not move the next scheduled backup)."""
+    from azsbackup.service.backup import run_backup
+
+    record = run_backup(app.controller(), app.events)
+    app.result({"schema": SCHEMA, **record.to_dict()}, _record_human(record))
+    exit_code = EXIT_BY_STATUS[record.status]
+    export_error = record.export.get("error")
+    if exit_code is ExitCode.OK and export_error:
+        return int(export_error["exit_code"])
+    if exit_code is ExitCode.OK and any(c.get("warnings") for c in record.components):
+        return ExitCode.WARNINGS
+    return exit_code
+
+
+def _record_human(record: BackupRecord) -> str:
+    head = (
+        f"backup {record.id}: {record.status} in {record.duration_s:.1f} s, "
+        f"{human_size(record.size)} stored as {human_size(record.stored_size)}\n"
+        f"signed by {record.signer} ({'trusted' if record.trusted else 'NOT TRUSTED'})\n"
+    )
+    rows = [
+        [
+            c["name"],
+            c["type"],
+            c["status"],
+            human_size(c["size"]),
+            human_size(c["stored_size"]),
+            c["error"]["code"] if c.get("error") else "",
+        ]
+        for c in record.components
+    ]
+    return head + table(rows, ["COMPONENT", "TYPE", "STATUS", "SIZE", "STORED", "ERROR"])
+
+
+@backup_group.command("list")
+@click.option("--external", is_flag=True, help="List the backups on the external location instead (recovery).")
+@pass_app
+def backup_list(app: App, external: bool) -> None:
+    """List complete backups, oldest first."""
+    from azsbackup.service.catalog import list_backups, list_document, list_location
+    from azsbackup.service.export import external_location
+
+    controller = app.controller()
+    if external:
+        with external_location(controller) as location:
+            records = list_location(controller, location)
+    else:
+        records = list_backups(controller)
+    rows = [
+        [
+            r.id,
+            r.status,
+            r.trigger,
+            human_size(r.stored_size),
+            "yes" if r.trusted else "NO",
+            r.export["status"] or "-",
+        ]
+        for r in records
+    ]
+    app.result(list_document(records), table(rows, ["ID", "STATUS", "TRIGGER", "STORED", "TRUSTED", "EXPORT"]))
+
+
+@backup_group.command("show")
+@click.argument("backup_id")
+@pass_app
+def backup_show(app: App, backup_id: str) -> None:
+    """Show one backup with its components."""
+    from azsbackup.service.catalog import get_backup
+
+    record = get_backup(app.controller(), backup_id)
+    app.result({"schema": SCHEMA, **record.to_dict()}, _record_human(record))
+
+
+@backup_group.command("delete")
+@click.argument("backup_id")
+@pass_app
+def backup_delete(app: App, backup_id: str) -> None:
+    """Delete one backup from the internal store."""
+    from azsbackup.service.maintenance import delete_backup
+
+    delete_backup(app.controller(), backup_id)
+    app.result({"schema": SCHEMA, "deleted": backup_id}, f"deleted {backup_id}")
+
+
+@backup_group.command("verify")
+@click.argument("backup_id")
+@click.option("--deep", is_flag=True, help="Also decrypt and read everything (a restore drill that writes nothing).")
+@key_options(required=False)
+@pass_app
+def backup_verify(app: App, backup_id: str, deep: bool, key_path: Path | None, key_password_stdin: bool) -> None:
+    """Verify BACKUP_ID: signature, trust, sizes and hashes; with --deep --key, every encrypted byte."""
+    from azsbackup.errors import InvalidValue
+    from azsbackup.service.locate import backup_location
+    from azsbackup.service.verify import verify_backup
+
+    if deep and key_path is None:
+        raise InvalidValue(field="--key", value="(missing)", allowed="a .pfx or PEM key file with --deep")
+    key = load_key(app, key_path, key_password_stdin) if deep and key_path else None
+    controller = app.controller()
+    with backup_location(controller, backup_id) as location:
+        report = verify_backup(controller, backup_id, app.events, private_key=key, location=location)
+    app.result(
+        report.to_dict(),
+        f"backup {backup_id}: verified{' (deep)' if deep else ''}, "
+        f"{len(report.archives)} archives, signed by {report.signer}",
+    )
+
+
+@click.command("restore")
+@click.argument("backup_id")
+@key_options(required=True)
+@click.option("--component", "components", multiple=True, help="Restore only this component (repeatable).")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Restore into DIR/<component>/ instead of where each component came from.",
+)
+@click.option("--force", is_flag=True, help="Replace existing data at the destination.")
+@pass_app
+def restore(
+    app: App,
+    backup_id: str,
+    key_path: Path,
+    key_password_stdin: bool,
+    components: tuple[str, ...],
+    to: Path | None,
+    force: bool,
+) -> None:
+    """Restore components of BACKUP_ID (needs the private key of a certificate it was encrypted to)."""
+    from azsbackup.service.locate import backup_location
+    from azsbackup.service.restore import restore_backup
+
+    key = load_key(app, key_path, key_password_stdin)
+    controller = app.controller()
+    with backup_location(controller, backup_id) as location:
+        report = restore_backup(
+            controller,
+            backup_id,
+            key,
+            app.events,
+            components=list(components) or None,
+            to=to,
+            force=force,
+            location=location,
+        )
+    rows = [[c["name"], c["destination"]] for c in report.components]
+    app.result(report.to_dict(), table(rows, ["COMPONENT", "RESTORED TO"]))
+
+
+@click.command("rekey")
+@click.argument("backup_id", required=False)
+@click.option("--all", "all_backups", is_flag=True, help="Rekey every backup in the internal store.")
+@key_options(required=True)
+@click.option("--new-cert", type=KEY_FILE, required=True, help="Certificate (.cer) to encrypt the data keys to.")
+@pass_app
+def rekey(
+    app: App,
+    backup_id: str | None,
+    all_backups: bool,
+    key_path: Path,
+    key_password_stdin: bool,
+    new_cert: Path,
+) -> None:
+    """Re-wrap the data keys of BACKUP_ID (or --all) for a new certificate, without touching the data."""
+    from azsbackup.errors import InvalidValue
+    from azsbackup.service.maintenance import rekey_backups
+
+    if bool(backup_id) == all_backups:
+        raise InvalidValue(field="backup", value=backup_id or "(none)", allowed="one BACKUP_ID or --all")
+    key = load_key(app, key_path, key_password_stdin)
+    doc = rekey_backups(app.controller(), None if all_backups else backup_id, key, new_cert, app.events)
+    app.result(doc, f"rekeyed {len(doc['backups'])} backups to {doc['thumbprint']}")
+
+
+COMMANDS = [backup_group, restore, rekey]

@@ -1,0 +1,176 @@
+"""Operations commands: ``job`` (and, as they land, alerts, scheduler, location, prune, report, metrics)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from azsbackup.cli.app import App, pass_app, table
+
+JOB_KINDS = ["backup", "export", "prune", "verify", "restore", "rekey"]
+JOB_STATUSES = ["Running", "Succeeded", "PartialSucceeded", "Failed", "Skipped", "Interrupted"]
+
+
+@click.group("job")
+def job_group() -> None:
+    """The history of backups, exports, prunes, verifies and restores."""
+
+
+@job_group.command("list")
+@click.option("--kind", type=click.Choice(JOB_KINDS), help="Only jobs of this kind.")
+@click.option("--status", type=click.Choice(JOB_STATUSES), help="Only jobs with this status.")
+@click.option("--since", help="Only jobs started at or after this ISO 8601 time.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="Page size.")
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Jobs to skip (paging).")
+@pass_app
+def job_list(app: App, kind: str | None, status: str | None, since: str | None, limit: int, offset: int) -> None:
+    """List jobs, newest first."""
+    from azsbackup.service.jobs import list_jobs
+
+    doc = list_jobs(app.controller(), kind=kind, status=status, since=since, limit=limit, offset=offset)
+    rows = [[j["id"], j["kind"], j["trigger"], j["status"], j["started"], j["backup_id"] or ""] for j in doc["jobs"]]
+    app.result(doc, table(rows, ["ID", "KIND", "TRIGGER", "STATUS", "STARTED", "BACKUP"]))
+
+
+@job_group.command("show")
+@click.argument("job_id")
+@pass_app
+def job_show(app: App, job_id: str) -> None:
+    """Show one job with its events."""
+    from azsbackup.service.jobs import show_job
+
+    doc = show_job(app.controller(), job_id)
+    head = f"job {doc['id']}: {doc['kind']} ({doc['trigger']}) {doc['status']}, {doc['started']} → {doc['ended']}"
+    lines = [
+        f"  {e['time']} {e['type']}: {e.get('message') or e.get('status') or e.get('name') or ''}"
+        for e in doc["events"]
+        if e["type"] != "progress"
+    ]
+    app.result(doc, "\n".join([head, *lines]))
+
+
+@click.group("alert")
+def alert_group() -> None:
+    """Alerts raised by failed or risky conditions, with what to do about them."""
+
+
+@alert_group.command("list")
+@click.option("--all", "include_closed", is_flag=True, help="Include closed alerts.")
+@pass_app
+def alert_list(app: App, include_closed: bool) -> None:
+    """List active alerts (with --all, closed ones too)."""
+    from azsbackup.service.alerting import list_alerts
+
+    doc = list_alerts(app.controller(), include_closed=include_closed)
+    if app.json_output:
+        app.result(doc)
+        return
+    blocks = [
+        f"[{a['id']}] {a['severity']} {a['state']}: {a['title']} (x{a['count']}, last {a['last_seen']})\n"
+        f"    {a['description']}\n    Fix: {a['remediation']}"
+        for a in doc["alerts"]
+    ]
+    app.result(doc, "\n".join(blocks) or "no active alerts")
+
+
+@alert_group.command("close")
+@click.argument("alert_id", type=int)
+@pass_app
+def alert_close(app: App, alert_id: int) -> None:
+    """Close alert ALERT_ID by hand (failure alerts also close by themselves after a successful backup)."""
+    from azsbackup.model import SCHEMA
+    from azsbackup.service.alerting import close_alert_by_id
+
+    doc = close_alert_by_id(app.controller(), alert_id, app.events)
+    app.result({"schema": SCHEMA, **doc}, f"closed alert {alert_id}")
+
+
+@click.group("scheduler")
+def scheduler_group() -> None:
+    """Scheduled backups."""
+
+
+FREQUENCY_SECONDS = click.option(
+    "--frequency-seconds",
+    type=click.IntRange(1, 86400),
+    hidden=True,
+    help="Override the frequency in seconds (tests and demos only; see docs/operations.md).",
+)
+
+
+@scheduler_group.command("run")
+@FREQUENCY_SECONDS
+@pass_app
+def scheduler_run(app: App, frequency_seconds: int | None) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl+C (for systemd or a Windows service)."""
+    import datetime as dt
+
+    from azsbackup.service.scheduler import Scheduler
+
+    frequency = dt.timedelta(seconds=frequency_seconds) if frequency_seconds else None
+    scheduler = Scheduler(app.controller(), app.events, frequency=frequency)
+    with scheduler.signals():
+        scheduler.run()
+
+
+@scheduler_group.command("status")
+@FREQUENCY_SECONDS
+@pass_app
+def scheduler_status(app: App, frequency_seconds: int | None) -> None:
+    """Show whether scheduled backups are enabled, and the last and next backup times."""
+    import datetime as dt
+
+    from azsbackup.service.scheduler import scheduler_status as status
+
+    doc = status(app.controller(), dt.timedelta(seconds=frequency_seconds) if frequency_seconds else None)
+    lines = [
+        f"Scheduler:    {'enabled' if doc['enabled'] else 'disabled'} (every {doc['frequency_hours']:g} h)",
+        f"Last backup:  {doc['last_backup'] or '(none)'}",
+        f"Next backup:  {doc['next_backup']}",
+    ]
+    app.result(doc, "\n".join(lines))
+
+
+@click.command("metrics")
+@pass_app
+def metrics(app: App) -> None:
+    """Print Prometheus metrics (text format) for the node exporter's textfile collector."""
+    from azsbackup.service.status import metrics_text
+
+    click.echo(metrics_text(app.controller()), nl=False)
+
+
+@click.command("report")
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the self-contained HTML status page.",
+)
+@pass_app
+def report(app: App, html_path: Path) -> None:
+    """Write an HTML status page: last backups, sizes over time, active alerts with their fixes."""
+    from azsbackup.model import SCHEMA
+    from azsbackup.osutil import write_file_atomic
+    from azsbackup.service.status import report_html
+
+    write_file_atomic(html_path, report_html(app.controller()).encode("utf-8"))
+    app.result({"schema": SCHEMA, "path": str(html_path)}, f"wrote {html_path}")
+
+
+@click.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@pass_app
+def prune(app: App, dry_run: bool) -> None:
+    """Remove leftovers of interrupted writes from the internal store and the external location."""
+    from azsbackup.service.prune import prune as run_prune
+
+    report = run_prune(app.controller(), app.events, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    lines = [f"{verb} {p['location']}:{p['path']}" for p in report.paths] or ["nothing to prune"]
+    app.result(report.to_dict(), "\n".join(lines))
+
+
+COMMANDS = [job_group, alert_group, scheduler_group, metrics, report, prune]

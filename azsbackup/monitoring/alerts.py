@@ -1,0 +1,232 @@
+"""The alert catalogue: every condition azsbackup raises an alert for, with its remediation.
+
+Each definition has a stable kebab-case code, a severity, a title, and jinja2
+templates for the description and the remediation, rendered with the facts of
+the occurrence (share path, error message, free space, next backup time …).
+The environment uses ``StrictUndefined``: a template that names a fact the
+caller did not give fails loudly in the tests instead of printing an empty
+string to an operator.
+
+Titles follow Azure Stack's wording where it has one, so operators recognise
+them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+
+
+class Severity(enum.StrEnum):
+    CRITICAL = "Critical"
+    WARNING = "Warning"
+
+
+@dataclass(frozen=True)
+class AlertDefinition:
+    code: str
+    severity: Severity
+    title: str
+    description: str
+    remediation: str
+    backup_failure: bool = False
+    """Closed automatically by the next successful backup."""
+
+
+def _d(
+    code: str, severity: Severity, title: str, description: str, remediation: str, *, failure: bool = False
+) -> AlertDefinition:
+    return AlertDefinition(code, severity, title, description, remediation, failure)
+
+
+CRIT, WARN = Severity.CRITICAL, Severity.WARNING
+
+CATALOGUE: dict[str, AlertDefinition] = {
+    a.code: a
+    for a in (
+        _d(
+            "unknown-error",
+            CRIT,
+            "Backup failed because of an unknown error",
+            "Backup {{ backup_id }} failed: {{ error }}.",
+            "Run 'azsbackup backup start' again. If it fails again, run it with --debug and keep the output "
+            "for support (azsbackup job show {{ job_id }}).",
+            failure=True,
+        ),
+        _d(
+            "backup-failed",
+            CRIT,
+            "Backup failed",
+            "No component of backup {{ backup_id }} could be backed up. First error: {{ error }}.",
+            "Check each component's source with 'azsbackup component list' and the job's events with "
+            "'azsbackup job show {{ job_id }}', fix the cause, then run 'azsbackup backup start'.",
+            failure=True,
+        ),
+        _d(
+            "share-unreachable",
+            CRIT,
+            "Backup failed because of network connectivity issues",
+            "The file server of {{ path }} could not be reached: {{ error }}.",
+            "Check that the file server is running, that its name resolves from this controller and that TCP "
+            "port {{ port }} is open between them; then run 'azsbackup location test'. The backup is safe in "
+            "the internal store and will be exported by the next run.",
+            failure=True,
+        ),
+        _d(
+            "invalid-path",
+            CRIT,
+            "Backup failed because backup file share path is not valid",
+            "The share or folder {{ path }} does not exist: {{ error }}.",
+            "Map the share from another computer to check the path. If it is wrong, set the right one with "
+            "'azsbackup config set --path \\\\server\\share\\folder' and run 'azsbackup location test'.",
+            failure=True,
+        ),
+        _d(
+            "authentication-failed",
+            CRIT,
+            "Backup failed because can't access backup share",
+            "The file server rejected the account {{ username }} for {{ path }}: {{ error }}.",
+            "Map the share from another computer with the same account to check the credentials, then update "
+            "them with 'azsbackup config set --username DOMAIN\\user --password-stdin'.",
+            failure=True,
+        ),
+        _d(
+            "cannot-write",
+            CRIT,
+            "Cannot write to the backup file share",
+            "{{ path }} is reachable but {{ username }} cannot write to it: {{ error }}.",
+            "Give the account read and write permission on the share and on the folder, then run "
+            "'azsbackup location test'.",
+            failure=True,
+        ),
+        _d(
+            "share-full",
+            CRIT,
+            "Backup failed because file share is full",
+            "{{ path }} ran out of space while backup {{ backup_id }} was exported ({{ free }} free).",
+            "Add capacity to the share, or lower the retention period to keep fewer backups "
+            "('azsbackup config set --retention-days N'; copy older backups elsewhere first if you need "
+            "them). The next run exports the missing backups.",
+            failure=True,
+        ),
+        _d(
+            "export-failed",
+            CRIT,
+            "Backup failed during file copy to external share",
+            "Backup {{ backup_id }} is complete in the internal store but its copy to {{ path }} failed: {{ error }}.",
+            "Run 'azsbackup location test' to find the cause. The next backup run copies every backup the "
+            "share is missing.",
+            failure=True,
+        ),
+        _d(
+            "partial-backup",
+            WARN,
+            "Backup only partially completed because of an unexpected error",
+            "Backup {{ backup_id }} completed for {{ succeeded }} of {{ total }} components; failed: {{ failed }}.",
+            "See why each component failed with 'azsbackup backup show {{ backup_id }}', fix it, then run "
+            "'azsbackup backup start'.",
+            failure=True,
+        ),
+        _d(
+            "share-almost-full",
+            WARN,
+            "The backup file share is almost full",
+            "{{ path }} has {{ free }} free; the {{ kept }} backups the retention keeps need about {{ needed }}.",
+            "Add capacity to the share or lower the retention period before backups start failing.",
+        ),
+        _d(
+            "backup-skipped",
+            WARN,
+            "The scheduled backup was skipped due to a conflict with unfinished or failed operations",
+            "The backup scheduled for {{ scheduled }} did not start: {{ reason }}.",
+            "Wait for the running operation to finish ('azsbackup job list'), then run 'azsbackup backup "
+            "start' or let the next scheduled backup at {{ next }} run.",
+        ),
+        _d(
+            "scheduler-disabled",
+            WARN,
+            "Infrastructure backups are paused",
+            "Scheduled backups are disabled; the last backup was {{ last_backup }}.",
+            "Enable them with 'azsbackup config set --scheduler', or take on-demand backups with "
+            "'azsbackup backup start'.",
+        ),
+        _d(
+            "backup-overdue",
+            WARN,
+            "No successful backup within the backup frequency",
+            "The last successful backup was {{ last_backup }}, more than {{ frequency_hours }} hours ago.",
+            "Check the scheduler ('azsbackup scheduler status') and recent jobs ('azsbackup job list "
+            "--status Failed'), then run 'azsbackup backup start'.",
+        ),
+        _d(
+            "certificate-expiring",
+            WARN,
+            "The backup encryption certificate expires soon",
+            "The certificate {{ thumbprint }} ({{ subject }}) expires on {{ not_after }}.",
+            "Create a new pair ('azsbackup cert new'), configure the .cer with 'azsbackup config set "
+            "--encryption-cert', and keep the old .pfx: older backups still need it.",
+        ),
+        _d(
+            "certificate-expired",
+            CRIT,
+            "The backup encryption certificate has expired",
+            "The certificate {{ thumbprint }} ({{ subject }}) expired on {{ not_after }}.",
+            "Create a new pair ('azsbackup cert new') and configure it with 'azsbackup config set "
+            "--encryption-cert'. Keep the old .pfx for the backups made with it.",
+        ),
+        _d(
+            "retention-failed",
+            WARN,
+            "Backup could not be deleted",
+            "Retention could not delete backup {{ backup_id }} from {{ location }}: {{ error }}.",
+            "Check the account's delete permission on {{ location }}, then run 'azsbackup prune'.",
+        ),
+    )
+}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)  # noqa: S701 - plain text
+
+
+@dataclass(frozen=True)
+class RenderedAlert:
+    code: str
+    severity: str
+    title: str
+    description: str
+    remediation: str
+
+
+def render(code: str, facts: dict[str, Any]) -> RenderedAlert:
+    """The alert ``code`` with its texts filled in from ``facts`` (every named fact is required)."""
+    definition = CATALOGUE[code]
+    env = _environment()
+    return RenderedAlert(
+        code=code,
+        severity=str(definition.severity),
+        title=definition.title,
+        description=env.from_string(definition.description).render(facts),
+        remediation=env.from_string(definition.remediation).render(facts),
+    )
+
+
+FAILURE_CODES = frozenset(code for code, d in CATALOGUE.items() if d.backup_failure)
+
+
+def catalogue_markdown() -> str:
+    """The alert table of docs/operations.md, generated from :data:`CATALOGUE`."""
+    rows = [
+        "| code | severity | title | what to do | closes after a successful backup |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for alert in CATALOGUE.values():
+        remediation = alert.remediation.replace("{{ ", "<").replace(" }}", ">").replace("|", "\\|")
+        closes = "yes" if alert.backup_failure else "no"
+        rows.append(f"| `{alert.code}` | {alert.severity} | {alert.title} | {remediation} | {closes} |")
+    return "\n".join(rows)

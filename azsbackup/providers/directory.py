@@ -1,0 +1,199 @@
+"""The ``directory`` provider: a directory tree with include/exclude globs.
+
+Kept: regular files (content, mode bits, exact mtime), directories (including
+empty ones), symbolic links (as links, never followed), non-ASCII and
+undecodable names (surrogate escapes round-trip).
+
+Globs match the relative POSIX path (``etc/conf.d/a.conf``) with
+:func:`fnmatch.fnmatchcase`, where ``*`` also crosses ``/``. An item is backed
+up when it matches an include glob (or none are given) and no exclude glob;
+an excluded directory prunes its whole subtree. Directories are always kept
+when something inside them is included.
+
+Reported as warnings, with the file's name, and not fatal:
+
+* a file whose size or mtime changed while it was read (its stat size is
+  kept: the content is padded or cut, so the archive stays consistent);
+* a file that cannot be read (permissions), which is skipped;
+* a FIFO, socket or device, which is skipped;
+* a symbolic link pointing outside the tree (absolute, or climbing above the
+  root), which is skipped: restore refuses such links, and skipping them at
+  backup time keeps every backup restorable.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from azsbackup.archive.tarstream import check_link
+from azsbackup.errors import InvalidValue, ProviderError, SourceMissing, UnsafeArchiveMember
+from azsbackup.providers.base import Item, ItemKind, ItemSink, ItemSource, ProviderContext, RestoreDestination
+from azsbackup.providers.fs import StagedTree
+
+SETTINGS = ("path", "include", "exclude")
+
+
+class _PaddedFile:
+    """Yields exactly ``size`` bytes of a file that may change while it is read."""
+
+    def __init__(self, handle: BinaryIO, size: int) -> None:
+        self._handle = handle
+        self._left = size
+        self.changed = False
+
+    def readinto(self, buffer: memoryview) -> int:
+        if not self._left:
+            return 0
+        view = buffer[: min(len(buffer), self._left)]
+        got = self._handle.readinto(view)  # type: ignore[attr-defined]
+        if not got:
+            self.changed = True
+            view[:] = bytes(len(view))  # the file shrank: pad with zeros
+            got = len(view)
+        self._left -= got
+        return int(got)
+
+    def read(self, n: int = -1) -> bytes:
+        size = self._left if n < 0 else min(n, self._left)
+        buffer = bytearray(size)
+        got = self.readinto(memoryview(buffer))
+        return bytes(buffer[:got])
+
+    def grew(self) -> bool:
+        return self._handle.read(1) != b""
+
+
+def _string_list(value: object, field: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InvalidValue(field=field, value=repr(value), allowed="a list of glob patterns")
+    return list(value)
+
+
+class DirectoryProvider:
+    type_name: ClassVar[str] = "directory"
+
+    def __init__(self, component: str, path: Path, include: list[str], exclude: list[str]) -> None:
+        self.component = component
+        self.path = path
+        self.include = include
+        self.exclude = exclude
+
+    @classmethod
+    def from_settings(cls, component: str, settings: Mapping[str, object]) -> DirectoryProvider:
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise InvalidValue(
+                field="directory settings", value=", ".join(unknown), allowed="--path, --include, --exclude"
+            )
+        path = settings.get("path")
+        if not isinstance(path, str) or not path or not Path(path).is_absolute():
+            raise InvalidValue(field="path", value=repr(path), allowed="an absolute directory path (--path)")
+        return cls(
+            component,
+            Path(path),
+            _string_list(settings.get("include"), "include"),
+            _string_list(settings.get("exclude"), "exclude"),
+        )
+
+    def settings(self) -> dict[str, object]:
+        return {"path": str(self.path), "include": self.include, "exclude": self.exclude}
+
+    def describe(self) -> str:
+        filters = "".join(f" +{g}" for g in self.include) + "".join(f" -{g}" for g in self.exclude)
+        return f"directory {self.path}{filters}"
+
+    # --- backup -----------------------------------------------------------------------------
+
+    def _selected(self, rel: str, is_dir: bool) -> bool:
+        if any(fnmatch.fnmatchcase(rel, g) for g in self.exclude):
+            return False
+        return is_dir or not self.include or any(fnmatch.fnmatchcase(rel, g) for g in self.include)
+
+    def _walk(self, directory: Path, rel: str, ctx: ProviderContext) -> Iterator[tuple[str, os.stat_result, Path]]:
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            ctx.warn("unreadable", f"cannot list {directory}: {exc.strerror}", str(directory))
+            return
+        for entry in entries:
+            child_rel = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                ctx.warn("unreadable", f"cannot stat {entry.path}: {exc.strerror}", entry.path)
+                continue
+            is_dir = stat.S_ISDIR(st.st_mode)
+            if not self._selected(child_rel, is_dir):
+                continue
+            yield child_rel, st, Path(entry.path)
+            if is_dir:
+                yield from self._walk(Path(entry.path), child_rel, ctx)
+
+    def backup(self, sink: ItemSink, ctx: ProviderContext) -> None:
+        if not self.path.is_dir():
+            raise SourceMissing(component=self.component, path=str(self.path))
+        pending_dirs: list[tuple[str, os.stat_result]] = []
+        for rel, st, path in self._walk(self.path, "", ctx):
+            if stat.S_ISDIR(st.st_mode):
+                pending_dirs.append((rel, st))
+                continue
+            # A directory is written just before its first entry, so excluded-only dirs still appear empty.
+            self._flush_dirs(sink, pending_dirs)
+            self._back_up_entry(sink, ctx, rel, st, path)
+        self._flush_dirs(sink, pending_dirs)
+
+    @staticmethod
+    def _flush_dirs(sink: ItemSink, pending: list[tuple[str, os.stat_result]]) -> None:
+        for rel, st in pending:
+            sink.add(Item(rel, ItemKind.DIRECTORY, stat.S_IMODE(st.st_mode), st.st_mtime_ns))
+        pending.clear()
+
+    def _back_up_entry(self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: Path) -> None:
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(path)
+            try:
+                check_link(rel, target, self.component)
+            except UnsafeArchiveMember:
+                ctx.warn("link-outside", f"skipped {rel}: the link points outside the tree ({target})", rel)
+                return
+            sink.add(Item(rel, ItemKind.SYMLINK, mode, st.st_mtime_ns, link_target=target))
+        elif stat.S_ISREG(st.st_mode):
+            self._back_up_file(sink, ctx, rel, st, path)
+        else:
+            ctx.warn("special-file", f"skipped {rel}: not a regular file, directory or link", rel)
+
+    def _back_up_file(self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: Path) -> None:
+        try:
+            handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
+        except OSError as exc:
+            ctx.warn("unreadable", f"skipped {rel}: {exc.strerror}", rel)
+            return
+        with handle:
+            content = _PaddedFile(handle, st.st_size)  # type: ignore[arg-type]
+            try:
+                sink.add(Item(rel, ItemKind.FILE, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size), content)  # type: ignore[arg-type]
+            except OSError as exc:
+                raise ProviderError(component=self.component, detail=f"reading {rel}: {exc.strerror}") from exc
+            after = os.fstat(handle.fileno())
+            if content.changed or content.grew() or after.st_mtime_ns != st.st_mtime_ns:
+                ctx.warn("file-changed", f"{rel} changed while it was read; the backup holds a mix", rel)
+        ctx.on_progress(st.st_size)
+
+    # --- restore ----------------------------------------------------------------------------
+
+    def restore(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path:
+        target = dest.directory if dest.directory is not None else self.path
+        with StagedTree(target, force=dest.force) as tree:
+            for item, content in source:
+                tree.add(item, content)
+                ctx.on_progress(item.size)
+        return target

@@ -1,0 +1,153 @@
+"""Writing a restored tree safely: staging, no writes through links, publish by rename.
+
+:class:`StagedTree` is what every file-producing restore uses:
+
+* the destination is checked first: missing or empty is fine; anything else
+  needs ``force`` (:class:`~azsbackup.errors.RestoreTargetNotEmpty` otherwise),
+  before a single byte is written;
+* items are written into a staging directory beside the destination
+  (``.<name>.azsbackup-restore-<random>``), so a failure half-way leaves the
+  destination untouched; the staging directory is removed on any error;
+* names are re-checked (relative, no ``..``) and every parent must be a real
+  directory this restore created: nothing is ever written through a symbolic
+  link, even one the archive itself planted;
+* modes and exact mtimes are applied, directories last (writing into a
+  directory changes its mtime);
+* on success the staging directory is renamed into place; with ``force`` the
+  old destination is first renamed aside and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import stat
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Self
+
+from azsbackup.archive.tarstream import check_link, check_name
+from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
+from azsbackup.providers.base import Item, ItemKind
+
+COPY_CHUNK = 1 << 20
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def is_empty_or_missing(path: Path) -> bool:
+    if not path.exists() and not path.is_symlink():
+        return True
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+
+
+class StagedTree:
+    """A restore destination written atomically. Use as a context manager."""
+
+    def __init__(self, target: Path, *, force: bool = False) -> None:
+        self.target = target.absolute()
+        self.force = force
+        self.staging = self.target.parent / f".{self.target.name}.azsbackup-restore-{secrets.token_hex(4)}"
+        self._dirs: list[tuple[Path, Item]] = []
+        self._created: set[Path] = set()
+
+    def __enter__(self) -> Self:
+        if not self.force and not is_empty_or_missing(self.target):
+            raise RestoreTargetNotEmpty(path=str(self.target))
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.staging.mkdir(mode=0o700)
+        self._created.add(self.staging)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
+        try:
+            self._finish_directories()
+            self._publish()
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def path_of(self, name: str) -> Path:
+        return self.staging.joinpath(*check_name(name, str(self.target)).split("/"))
+
+    def _parent_ready(self, path: Path, name: str) -> None:
+        """Create missing parents; every existing one must be a directory this restore made."""
+        parent = path.parent
+        chain = []
+        while parent != self.staging:
+            chain.append(parent)
+            parent = parent.parent
+        for directory in reversed(chain):
+            if directory in self._created:
+                continue
+            if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+                raise UnsafeArchiveMember(subject=str(self.target), member=name, detail="a parent is not a directory")
+            directory.mkdir(mode=0o700)
+            self._created.add(directory)
+
+    def add(self, item: Item, content: BinaryIO | None) -> None:
+        path = self.path_of(item.name)
+        self._parent_ready(path, item.name)
+        already_made_dir = item.kind is ItemKind.DIRECTORY and path in self._created
+        if (path.exists() or path.is_symlink()) and not already_made_dir:
+            raise UnsafeArchiveMember(subject=str(self.target), member=item.name, detail="appears twice")
+        if item.kind is ItemKind.DIRECTORY:
+            if path not in self._created:
+                path.mkdir(mode=0o700)
+                self._created.add(path)
+            self._dirs.append((path, item))
+        elif item.kind is ItemKind.SYMLINK:
+            check_link(item.name, item.link_target, str(self.target))
+            os.symlink(item.link_target, path)
+            self._set_times(path, item, follow=False)
+        else:
+            self._write_file(path, item, content)
+
+    def _write_file(self, path: Path, item: Item, content: BinaryIO | None) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            left = item.size
+            while left and content is not None:
+                chunk = content.read(min(COPY_CHUNK, left))
+                if not chunk:
+                    break
+                out.write(chunk)
+                left -= len(chunk)
+        os.chmod(path, stat.S_IMODE(item.mode))
+        self._set_times(path, item, follow=True)
+
+    @staticmethod
+    def _set_times(path: Path, item: Item, *, follow: bool) -> None:
+        if follow or os.utime in os.supports_follow_symlinks:
+            with contextlib.suppress(NotImplementedError):
+                os.utime(path, ns=(item.mtime_ns, item.mtime_ns), follow_symlinks=follow)
+
+    def _finish_directories(self) -> None:
+        for path, item in sorted(self._dirs, key=lambda d: len(d[0].parts), reverse=True):
+            os.chmod(path, stat.S_IMODE(item.mode))
+            self._set_times(path, item, follow=True)
+
+    def _publish(self) -> None:
+        old = None
+        if self.target.exists() or self.target.is_symlink():
+            if is_empty_or_missing(self.target):
+                self.target.rmdir()
+            else:
+                old = self.target.parent / f".{self.target.name}.azsbackup-old-{secrets.token_hex(4)}"
+                self.target.rename(old)
+        self.staging.rename(self.target)
+        os.chmod(self.target, 0o755)  # noqa: S103 - the component root, like the directories it holds
+        if old is not None:
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            else:
+                old.unlink()

@@ -1,0 +1,184 @@
+"""Raising, updating and closing alerts, and telling operators about it.
+
+An alert is raised for a code from the catalogue with the facts of the
+occurrence. While an alert of that code is Active, a repeat updates it (count,
+last seen, texts rendered with the newest facts) instead of opening another.
+Every backup-failure alert closes when a backup succeeds. Notifications go
+out when an alert opens and when it closes; a notifier that fails is logged,
+never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from azsbackup.errors import AzsBackupError, NotFound
+from azsbackup.events import EventSink
+from azsbackup.model import SCHEMA, iso, utc_now
+from azsbackup.monitoring.alerts import CATALOGUE, FAILURE_CODES, render
+from azsbackup.service.controller import Controller
+from azsbackup.state.db import transaction
+
+Notifier = Callable[[str, dict[str, Any]], None]
+"""Called with ("raised" | "closed", the alert document)."""
+
+
+def _alert_view(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "severity": row["severity"],
+        "state": row["state"],
+        "title": row["title"],
+        "description": row["description"],
+        "remediation": row["remediation"],
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "count": row["count"],
+        "closed": row["closed"],
+    }
+
+
+def raise_alert(
+    controller: Controller,
+    code: str,
+    facts: dict[str, Any],
+    events: EventSink,
+    notifiers: list[Notifier] | None = None,
+) -> dict[str, Any]:
+    """Open the alert ``code`` or update the active one; return its document."""
+    rendered = render(code, facts)
+    now = iso(utc_now())
+    db = controller.db
+    with transaction(db):
+        row = db.execute("SELECT * FROM alerts WHERE code = ? AND state = 'Active'", (code,)).fetchone()
+        if row is None:
+            cursor = db.execute(
+                """INSERT INTO alerts (code, severity, state, title, description, remediation, facts,
+                                       first_seen, last_seen, count)
+                   VALUES (?, ?, 'Active', ?, ?, ?, ?, ?, ?, 1)""",
+                (
+                    code,
+                    rendered.severity,
+                    rendered.title,
+                    rendered.description,
+                    rendered.remediation,
+                    json.dumps(facts, default=str),
+                    now,
+                    now,
+                ),
+            )
+            alert_id, opened = cursor.lastrowid, True
+        else:
+            db.execute(
+                """UPDATE alerts SET description = ?, remediation = ?, facts = ?, last_seen = ?, count = count + 1
+                   WHERE id = ?""",
+                (rendered.description, rendered.remediation, json.dumps(facts, default=str), now, row["id"]),
+            )
+            alert_id, opened = row["id"], False
+        doc = _alert_view(db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone())
+    events.emit({"type": "alert", "action": "raised" if opened else "updated", "code": code, "id": alert_id})
+    if opened:
+        _notify(notifiers, "raised", doc, events)
+    return doc
+
+
+def close_alerts(
+    controller: Controller,
+    codes: frozenset[str] | set[str],
+    events: EventSink,
+    notifiers: list[Notifier] | None = None,
+) -> list[dict[str, Any]]:
+    """Close every active alert whose code is in ``codes``."""
+    db = controller.db
+    now = iso(utc_now())
+    with transaction(db):
+        rows = [r for r in db.execute("SELECT * FROM alerts WHERE state = 'Active'") if r["code"] in codes]
+        for row in rows:
+            db.execute("UPDATE alerts SET state = 'Closed', closed = ? WHERE id = ?", (now, row["id"]))
+        closed = [_alert_view(db.execute("SELECT * FROM alerts WHERE id = ?", (r["id"],)).fetchone()) for r in rows]
+    for doc in closed:
+        events.emit({"type": "alert", "action": "closed", "code": doc["code"], "id": doc["id"]})
+        _notify(notifiers, "closed", doc, events)
+    return closed
+
+
+def close_failure_alerts(controller: Controller, events: EventSink, notifiers: list[Notifier] | None = None) -> None:
+    close_alerts(controller, FAILURE_CODES, events, notifiers)
+
+
+def close_alert_by_id(controller: Controller, alert_id: int, events: EventSink) -> dict[str, Any]:
+    row = controller.db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    if row is None or row["state"] != "Active":
+        raise NotFound(kind="active alert", name=str(alert_id), how="azsbackup alert list")
+    close_alerts(controller, {row["code"]}, events)
+    return _alert_view(controller.db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone())
+
+
+def list_alerts(controller: Controller, *, include_closed: bool = False) -> dict[str, Any]:
+    where = "" if include_closed else " WHERE state = 'Active'"
+    query = f"SELECT * FROM alerts{where} ORDER BY id"  # noqa: S608 - fixed strings only
+    return {"schema": SCHEMA, "alerts": [_alert_view(r) for r in controller.db.execute(query)]}
+
+
+def alert_code_for(error: AzsBackupError) -> str:
+    """The alert that reports a failed backup or export caused by ``error``."""
+    return error.code if error.code in CATALOGUE and CATALOGUE[error.code].backup_failure else "unknown-error"
+
+
+def _notify(notifiers: list[Notifier] | None, action: str, doc: dict[str, Any], events: EventSink) -> None:
+    for notifier in notifiers or []:
+        try:
+            notifier(action, doc)
+        except Exception as exc:  # a notification problem never fails a backup
+            events.warning("notification-failed", f"could not send the alert notification: {exc}")
+
+
+def notifiers_for(controller: Controller) -> list[Notifier]:
+    """The notifiers the configuration asks for (SMTP e-mail, webhook)."""
+    from azsbackup.monitoring.notify import SmtpSettings, post_webhook, send_email
+
+    settings = controller.config().notifications
+    name = str(controller.home)
+    notifiers: list[Notifier] = []
+    smtp = settings.get("smtp")
+    if smtp:
+        smtp_settings = SmtpSettings(
+            host=smtp["host"],
+            port=int(smtp.get("port", 25)),
+            sender=smtp.get("sender", "azsbackup@localhost"),
+            recipients=tuple(smtp.get("recipients", ())),
+            starttls=bool(smtp.get("starttls")),
+            username=smtp.get("username"),
+            password=controller.secrets.get("smtp_password"),
+        )
+        notifiers.append(lambda action, doc: send_email(smtp_settings, action, doc, name))
+    url = settings.get("webhook")
+    if url:
+        notifiers.append(lambda action, doc: post_webhook(url, action, doc, name))
+    return notifiers
+
+
+def failure_facts(controller: Controller, *, backup_id: str, job_id: str, error: str) -> dict[str, Any]:
+    """Facts every backup-failure template may use."""
+    from azsbackup.storage.paths import parse_location
+
+    config = controller.config()
+    port: int | str = "445"
+    if config.path:
+        try:
+            port = parse_location(config.path).port or 445
+        except AzsBackupError:
+            port = 445
+    return {
+        "backup_id": backup_id,
+        "job_id": job_id,
+        "error": error,
+        "path": config.path or "(no external path)",
+        "username": config.username or "(no user name)",
+        "port": port,
+        "free": "unknown",
+    }

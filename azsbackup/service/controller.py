@@ -1,0 +1,152 @@
+"""One controller: its state directory and the handles every operation needs.
+
+Layout of a controller directory (``AZSBACKUP_HOME``)::
+
+    state.db          SQLite: configuration, components, catalogue, jobs, alerts, trusted keys
+    secrets.json      share password; owner-only; never backed up
+    signing.key       Ed25519 key that signs every manifest; owner-only; never backed up
+    controller.lock   held while a backup, export, prune or restore runs
+    store/            the internal store: one directory per backup id
+
+The directory is created on first use; opening it never changes anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import filelock
+import platformdirs
+
+from azsbackup.crypto.signing import SigningKey
+from azsbackup.errors import Locked
+from azsbackup.model import iso, utc_now
+from azsbackup.osutil import IS_WINDOWS, restrict_to_owner
+from azsbackup.state import config as config_state
+from azsbackup.state import db as state_db
+from azsbackup.state.secrets import SecretStore
+from azsbackup.storage.local import LocalLocation
+
+ENV_HOME = "AZSBACKUP_HOME"
+
+
+def default_home() -> Path:
+    """``AZSBACKUP_HOME``, else the platform's place for a service's data.
+
+    A controller run as root (a system service) keeps its state in
+    ``/var/lib/azsbackup``; on Windows and for ordinary users the per-user data
+    directory of platformdirs is used.
+    """
+    if env := os.environ.get(ENV_HOME):
+        return Path(env)
+    if not IS_WINDOWS and os.geteuid() == 0:
+        return Path("/var/lib/azsbackup")
+    return platformdirs.user_data_path("azsbackup", appauthor=False)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int
+    host: str
+    operation: str
+    since: str
+
+    def describe(self) -> str:
+        return f"{self.operation} by pid {self.pid} on {self.host} since {self.since}"
+
+
+class Controller:
+    """Handles on one controller directory. Cheap to create; state is opened lazily."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = (home or default_home()).absolute()
+
+    # --- files -------------------------------------------------------------------
+
+    def ensure_home(self) -> None:
+        if not self.home.exists():
+            self.home.mkdir(parents=True)
+            restrict_to_owner(self.home)
+        (self.home / "store").mkdir(exist_ok=True)
+
+    @cached_property
+    def db(self) -> sqlite3.Connection:
+        self.ensure_home()
+        return state_db.connect(self.home / "state.db")
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        self.ensure_home()
+        return SecretStore(self.home / "secrets.json")
+
+    @cached_property
+    def signing_key(self) -> SigningKey:
+        """The controller's manifest-signing key, created on first use."""
+        self.ensure_home()
+        path = self.home / "signing.key"
+        if path.exists():
+            return SigningKey.load(path)
+        key = SigningKey.generate()
+        key.save(path)
+        return key
+
+    @cached_property
+    def store(self) -> LocalLocation:
+        self.ensure_home()
+        return LocalLocation(self.home / "store")
+
+    def config(self) -> config_state.BackupConfiguration:
+        return config_state.load(self.db)
+
+    def save_config(self, value: config_state.BackupConfiguration) -> None:
+        with state_db.transaction(self.db):
+            config_state.save(self.db, value)
+
+    # --- trust -------------------------------------------------------------------
+
+    def trusted_fingerprints(self) -> set[str]:
+        """The controller's own key and every key the operator pinned."""
+        pinned = {row["fingerprint"] for row in self.db.execute("SELECT fingerprint FROM trusted_keys")}
+        return pinned | {self.signing_key.fingerprint}
+
+    # --- the one-operation-at-a-time lock ------------------------------------------
+
+    @contextlib.contextmanager
+    def exclusive(self, operation: str) -> Iterator[None]:
+        """Hold the controller lock for ``operation`` or fail at once with :class:`Locked`.
+
+        The lock is an OS file lock (``flock``/``LockFileEx`` through filelock),
+        which the OS releases when its holder dies, so a crashed backup never
+        leaves the controller stuck; ``controller.lock.json`` only says who
+        holds it, for the error message.
+        """
+        self.ensure_home()
+        lock = filelock.FileLock(str(self.home / "controller.lock"), timeout=0)
+        info = self.home / "controller.lock.json"
+        try:
+            lock.acquire()
+        except filelock.Timeout as exc:
+            raise Locked(holder=self._describe_holder(info)) from exc
+        try:
+            holder = LockHolder(os.getpid(), socket.gethostname(), operation, iso(utc_now()) or "")
+            info.write_text(json.dumps(holder.__dict__), encoding="utf-8")
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                info.unlink()
+            lock.release()
+
+    @staticmethod
+    def _describe_holder(info: Path) -> str:
+        try:
+            return LockHolder(**json.loads(info.read_text(encoding="utf-8"))).describe()
+        except (OSError, ValueError, TypeError):
+            return "holder unknown"

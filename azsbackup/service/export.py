@@ -1,0 +1,194 @@
+"""Exporting backups to the external location, with catch-up, and retention on both places.
+
+Layout on the external location: ``<path>/MASBackup/<backup-id>/<files>``,
+the folder name Azure Stack operators recognise. A backup is copied file by
+file through the location's atomic writer (temporary name, read-back SHA-256
+compared with the internal copy's manifest entry, rename) and its manifest
+last, so the share never shows an incomplete backup as complete.
+
+Catch-up: every run exports, oldest first, each complete internal backup
+that retention keeps and the share does not hold yet. A failed export is
+thereby retried by the next run until the share converges.
+
+Retention: backups older than the retention period are deleted from both
+places, except that the newest complete (Succeeded or PartialSucceeded)
+backup is always kept. Deletion removes the manifest first, so an interrupted
+deletion leaves an incomplete directory that ``prune`` removes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from azsbackup.errors import AzsBackupError, NotConfigured
+from azsbackup.events import EventSink
+from azsbackup.model import SCHEMA, BackupStatus, backup_id_time, iso, utc_now
+from azsbackup.service.catalog import MANIFEST, list_backups, read_manifest
+from azsbackup.service.controller import Controller
+from azsbackup.service.verify import archives_of
+from azsbackup.state.db import transaction
+from azsbackup.storage.base import Location, join
+from azsbackup.storage.subtree import Subtree
+
+EXTERNAL_ROOT = "MASBackup"
+COPY_CHUNK = 8 << 20
+
+
+@contextmanager
+def external_location(controller: Controller) -> Iterator[Location]:
+    """The ``MASBackup`` folder of the configured external location (stored credentials); closed on exit."""
+    from azsbackup.storage import open_location
+    from azsbackup.storage.paths import Credentials, parse_location
+
+    config = controller.config()
+    if not config.path:
+        raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
+    spec = parse_location(config.path)
+    credentials = Credentials(config.username or "", controller.secrets.get("share_password") or "")
+    location = open_location(spec, credentials, allow_unencrypted=config.allow_unencrypted)
+    try:
+        yield Subtree(location, EXTERNAL_ROOT)
+    finally:
+        location.close()
+
+
+def complete_ids(location: Location) -> set[str]:
+    """Backups complete in ``location`` (their manifest is there)."""
+    return {e.name for e in location.list() if e.is_dir and location.exists(join(e.name, MANIFEST))}
+
+
+def copy_backup(controller: Controller, backup_id: str, target: Location, events: EventSink) -> int:
+    """Copy one complete internal backup to ``target``; return the bytes copied."""
+    manifest, _ = read_manifest(controller.store, backup_id)
+    files = [ref.file for _, ref in archives_of(manifest)]
+    target.makedirs(backup_id)
+    copied = 0
+    for index, name in enumerate([*files, MANIFEST]):
+        events.progress("Export", f"{backup_id}/{name}", index, len(files) + 1)
+        with controller.store.open_read(join(backup_id, name)) as src, target.open_write(join(backup_id, name)) as dst:
+            while chunk := src.read(COPY_CHUNK):
+                dst.write(chunk)
+                copied += len(chunk)
+            dst.commit()
+    return copied
+
+
+@dataclass
+class ExportReport:
+    path: str
+    exported: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+
+    @property
+    def status(self) -> str:
+        return "Failed" if self.error else "Succeeded"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "status": self.status,
+            "path": self.path,
+            "exported": self.exported,
+            "deleted": self.deleted,
+            "error": self.error,
+        }
+
+
+def set_export_status(controller: Controller, backup_id: str, status: str, error: str | None) -> None:
+    with transaction(controller.db) as db:
+        db.execute(
+            "UPDATE backups SET export_status = ?, export_error = ?, exported_at = ? WHERE id = ?",
+            (status, error, iso(utc_now()) if status == "Succeeded" else None, backup_id),
+        )
+
+
+def export_pending(controller: Controller, target: Location, events: EventSink, keep: set[str]) -> list[str]:
+    """Copy every backup in ``keep`` the target does not hold yet, oldest first."""
+    present = complete_ids(target)
+    done = []
+    for backup_id in sorted(keep - present):
+        copy_backup(controller, backup_id, target, events)
+        set_export_status(controller, backup_id, "Succeeded", None)
+        done.append(backup_id)
+        events.log(f"exported {backup_id}", backup_id=backup_id)
+    for backup_id in keep & present:
+        set_export_status(controller, backup_id, "Succeeded", None)
+    return done
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    keep: list[str]
+    delete: list[str]
+    reasons: dict[str, str]
+
+
+def plan_retention(backups: list[tuple[str, str]], retention_days: int, now: dt.datetime) -> RetentionPlan:
+    """Which backups to keep: newer than the period, plus the newest complete one whatever its age.
+
+    ``backups`` is a list of (backup id, status). Pure function: no I/O.
+    """
+    cutoff = now - dt.timedelta(days=retention_days)
+    complete = [bid for bid, status in backups if status != BackupStatus.FAILED]
+    newest_complete = max(complete) if complete else None
+    keep, delete, reasons = [], [], {}
+    for backup_id, _status in sorted(backups):
+        if backup_id_time(backup_id) >= cutoff:
+            keep.append(backup_id)
+            reasons[backup_id] = f"within {retention_days} days"
+        elif backup_id == newest_complete:
+            keep.append(backup_id)
+            reasons[backup_id] = "newest complete backup (always kept)"
+        else:
+            delete.append(backup_id)
+            reasons[backup_id] = f"older than {retention_days} days"
+    return RetentionPlan(keep, delete, reasons)
+
+
+def apply_retention_internal(controller: Controller, plan: RetentionPlan, events: EventSink) -> list[str]:
+    deleted = []
+    for backup_id in plan.delete:
+        try:
+            controller.store.delete(join(backup_id, MANIFEST))
+            controller.store.delete_tree(backup_id)
+        except AzsBackupError as exc:
+            _retention_failed(controller, backup_id, "internal store", exc, events)
+            continue
+        deleted.append(backup_id)
+    return deleted
+
+
+def apply_retention_external(controller: Controller, target: Location, keep: set[str], events: EventSink) -> list[str]:
+    """Delete from the share every complete backup retention does not keep (and only azsbackup's own folders)."""
+    deleted = []
+    for backup_id in sorted(complete_ids(target) - keep):
+        try:
+            target.delete(join(backup_id, MANIFEST))
+            target.delete_tree(backup_id)
+        except AzsBackupError as exc:
+            _retention_failed(controller, backup_id, target.display, exc, events)
+            continue
+        deleted.append(backup_id)
+    return deleted
+
+
+def _retention_failed(
+    controller: Controller, backup_id: str, where: str, exc: AzsBackupError, events: EventSink
+) -> None:
+    from azsbackup.service.alerting import notifiers_for, raise_alert
+
+    facts = {"backup_id": backup_id, "location": where, "error": exc.message}
+    raise_alert(controller, "retention-failed", facts, events, notifiers_for(controller))
+
+
+def internal_plan(controller: Controller, now: dt.datetime | None = None) -> RetentionPlan:
+    records = list_backups(controller)
+    return plan_retention([(r.id, r.status) for r in records], controller.config().retention_days, now or utc_now())

@@ -1,0 +1,189 @@
+"""Job records: every backup, export, prune, verify and restore leaves one in ``state.db``.
+
+A job row is written when the operation starts (status ``Running``) and
+completed when it ends, with its events (JSON lines) stored beside it. A job
+whose process died keeps ``Running`` in the table; readers show it as
+``Interrupted`` when its process is gone, so history never claims a dead
+backup is still running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from azsbackup.errors import AzsBackupError, InvalidValue, NotFound
+from azsbackup.events import Event, EventSink
+from azsbackup.model import SCHEMA, Trigger, iso, parse_iso, utc_now
+from azsbackup.service.controller import Controller
+from azsbackup.state.db import transaction
+
+PROGRESS_INTERVAL_S = 1.0
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    trigger: str
+    status: str = "Running"
+    backup_id: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def new_job_id() -> str:
+    return f"{utc_now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+@contextlib.contextmanager
+def recorded_job(
+    controller: Controller, kind: str, events: EventSink, trigger: Trigger = Trigger.MANUAL
+) -> Iterator[Job]:
+    """Record a job around an operation. The body sets ``job.status``/``job.result``; an exception fails it."""
+    job = Job(new_job_id(), kind, str(trigger))
+    db = controller.db
+    with transaction(db):
+        db.execute(
+            "INSERT INTO jobs (id, kind, trigger, status, started, result) VALUES (?, ?, ?, 'Running', ?, ?)",
+            (
+                job.id,
+                kind,
+                job.trigger,
+                iso(utc_now()),
+                json.dumps({"pid": os.getpid(), "host": socket.gethostname()}),
+            ),
+        )
+    recorder = _EventRecorder(controller, job.id)
+    events.subscribe(recorder)
+    try:
+        yield job
+    except AzsBackupError as exc:
+        job.status = "Failed"
+        job.result = {**job.result, "error": exc.to_dict()}
+        raise
+    except BaseException as exc:
+        job.status = "Interrupted" if isinstance(exc, KeyboardInterrupt) else "Failed"
+        job.result = {**job.result, "error": {"code": "unknown-error", "message": type(exc).__name__}}
+        raise
+    finally:
+        events.unsubscribe(recorder)
+        with transaction(db):
+            db.execute(
+                "UPDATE jobs SET status = ?, ended = ?, backup_id = ?, result = ? WHERE id = ?",
+                (job.status, iso(utc_now()), job.backup_id, json.dumps(job.result, default=str), job.id),
+            )
+
+
+class _EventRecorder:
+    """Stores a job's events; progress is thinned to one per second so long jobs stay small."""
+
+    def __init__(self, controller: Controller, job_id: str) -> None:
+        self._db = controller.db
+        self._job_id = job_id
+        self._seq = 0
+        self._last_progress = 0.0
+
+    def __call__(self, event: Event) -> None:
+        if event.get("type") == "progress":
+            now = time.monotonic()
+            if now - self._last_progress < PROGRESS_INTERVAL_S and event.get("percent") != 100:
+                return
+            self._last_progress = now
+        self._seq += 1
+        self._db.execute(
+            "INSERT INTO job_events (job_id, seq, time, type, data) VALUES (?, ?, ?, ?, ?)",
+            (self._job_id, self._seq, iso(utc_now()), str(event.get("type")), json.dumps(event, default=str)),
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _effective_status(row: Any) -> str:
+    if row["status"] != "Running":
+        return str(row["status"])
+    owner = json.loads(row["result"] or "{}")
+    if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int) and not _pid_alive(owner["pid"]):
+        return "Interrupted"
+    return "Running"
+
+
+def _job_view(row: Any) -> dict[str, Any]:
+    started, ended = parse_iso(row["started"]), parse_iso(row["ended"])
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "trigger": row["trigger"],
+        "status": _effective_status(row),
+        "started": row["started"],
+        "ended": row["ended"],
+        "duration_s": round((ended - started).total_seconds(), 3) if started and ended else None,
+        "backup_id": row["backup_id"],
+    }
+
+
+def list_jobs(
+    controller: Controller,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Newest first, filtered; ``since`` is an ISO 8601 time."""
+    clauses, params = [], []
+    if kind:
+        clauses.append("kind = ?")
+        params.append(kind)
+    if since:
+        moment = _parse_since(since)
+        clauses.append("started >= ?")
+        params.append(iso(moment))
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = controller.db.execute(
+        f"SELECT * FROM jobs {where} ORDER BY started DESC, id DESC",  # noqa: S608 - clauses are fixed strings
+        params,
+    ).fetchall()
+    jobs = [_job_view(r) for r in rows]
+    if status:
+        jobs = [j for j in jobs if j["status"] == status]
+    return {"schema": SCHEMA, "jobs": jobs[offset : offset + limit], "total": len(jobs)}
+
+
+def _parse_since(text: str) -> Any:
+    try:
+        moment = parse_iso(text)
+    except ValueError as exc:
+        raise InvalidValue(
+            field="since", value=repr(text), allowed="an ISO 8601 time such as 2026-11-24T08:00Z"
+        ) from exc
+    if moment is None:
+        raise InvalidValue(field="since", value=repr(text), allowed="an ISO 8601 time")
+    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
+
+
+def show_job(controller: Controller, job_id: str) -> dict[str, Any]:
+    row = controller.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise NotFound(kind="job", name=job_id, how="azsbackup job list")
+    events = [
+        json.loads(e["data"]) | {"time": e["time"]}
+        for e in controller.db.execute("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq", (job_id,))
+    ]
+    result = {k: v for k, v in json.loads(row["result"] or "{}").items() if k not in ("pid", "host")}
+    return {"schema": SCHEMA, **_job_view(row), "result": result, "events": events}

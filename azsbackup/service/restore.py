@@ -1,0 +1,187 @@
+"""Restoring components from a backup.
+
+Before anything is written: the manifest must be signed by a trusted key,
+every selected archive must list the given key among its recipients, and the
+providers check their destinations (existing data needs ``force``). Then each
+archive is streamed once: read → SHA-256 against the signed manifest →
+decrypt and authenticate → provider. Providers write into a staging
+directory and publish only after the last byte was authenticated *and* the
+archive's SHA-256 matched, so a damaged or forged archive leaves no plaintext
+behind and the destination untouched.
+
+Destinations: without ``to``, each component goes back where it came from
+(its configured path, database file or restore command); the ``controller``
+component is restored only when named, into ``<home>/restored/``. With
+``to``, each component lands in ``to/<component>/``; a component this
+controller does not know (recovery on a new controller) is restored there as
+plain files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from azsbackup.archive.manifest import ArchiveRef, Manifest
+from azsbackup.archive.reader import ArchiveReader, read_header
+from azsbackup.crypto.certs import key_id
+from azsbackup.errors import InvalidValue, NotFound, WrongKey
+from azsbackup.events import EventSink
+from azsbackup.model import SCHEMA
+from azsbackup.providers.base import Item, ProviderContext, RestoreDestination
+from azsbackup.providers.controller import NAME as CONTROLLER_NAME
+from azsbackup.providers.fs import StagedTree
+from azsbackup.service.components import Component, get_component
+from azsbackup.service.controller import Controller
+from azsbackup.service.jobs import recorded_job
+from azsbackup.service.verify import (
+    HashingStream,
+    archives_of,
+    attributing_damage,
+    load_trusted_manifest,
+    open_checked_archive,
+)
+from azsbackup.storage.base import Location
+
+
+@dataclass
+class RestoreReport:
+    backup_id: str
+    components: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "id": self.backup_id, "status": "Restored", "components": self.components}
+
+
+class CheckedSource:
+    """An ItemSource that, after the last item, proves the archive bytes match the signed manifest."""
+
+    def __init__(self, reader: ArchiveReader, stream: HashingStream) -> None:
+        self._reader = reader
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[tuple[Item, BinaryIO | None]]:
+        yield from self._reader
+        self._stream.finish()
+
+
+def restore_backup(
+    controller: Controller,
+    backup_id: str,
+    private_key: RSAPrivateKey,
+    events: EventSink,
+    *,
+    components: list[str] | None = None,
+    to: Path | None = None,
+    force: bool = False,
+    location: Location | None = None,
+) -> RestoreReport:
+    location = location or controller.store
+    with controller.exclusive("restore"), recorded_job(controller, "restore", events) as job:
+        job.backup_id = backup_id
+        report = _restore(controller, location, backup_id, private_key, events, components, to, force)
+        job.status, job.result = "Succeeded", {"components": report.components}
+        return report
+
+
+def _restore(
+    controller: Controller,
+    location: Location,
+    backup_id: str,
+    private_key: RSAPrivateKey,
+    events: EventSink,
+    components: list[str] | None,
+    to: Path | None,
+    force: bool,
+) -> RestoreReport:
+    manifest, _signer = load_trusted_manifest(controller, location, backup_id)
+    selected = _select(manifest, components, to)
+    _check_key(location, manifest, selected, private_key)
+    report = RestoreReport(backup_id)
+    for index, (name, ref) in enumerate(selected):
+        events.progress("Restore", name, index, len(selected))
+        where = _restore_one(controller, location, manifest, name, ref, private_key, to, force)
+        report.components.append({"name": name, "status": "Restored", "destination": str(where)})
+        events.log(f"{name}: restored to {where}", component=name)
+    events.progress("Restore", "done", len(selected), len(selected))
+    return report
+
+
+def _select(manifest: Manifest, names: list[str] | None, to: Path | None) -> list[tuple[str, ArchiveRef]]:
+    available = dict(archives_of(manifest))
+    if not names:
+        return [(n, r) for n, r in available.items() if n != CONTROLLER_NAME or to is not None]
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise NotFound(
+            kind="component",
+            name=", ".join(unknown),
+            how=f"azsbackup backup show {manifest.backup_id} (restorable: {', '.join(available) or 'none'})",
+        )
+    return [(n, available[n]) for n in dict.fromkeys(names)]
+
+
+def _check_key(
+    location: Location, manifest: Manifest, selected: list[tuple[str, ArchiveRef]], private_key: RSAPrivateKey
+) -> None:
+    wanted = key_id(private_key.public_key())
+    for _name, ref in selected:
+        raw, stream = open_checked_archive(location, manifest, ref)
+        with raw, attributing_damage(stream):
+            header = read_header(stream)  # type: ignore[arg-type]
+        if wanted not in {r["key_id"] for r in header.recipients}:
+            raise WrongKey(
+                subject=f"{manifest.backup_id}/{ref.file}",
+                thumbprint=wanted[:16],
+                recipients=", ".join(r["thumbprint"] for r in header.recipients),
+            )
+
+
+def _restore_one(
+    controller: Controller,
+    location: Location,
+    manifest: Manifest,
+    name: str,
+    ref: ArchiveRef,
+    private_key: RSAPrivateKey,
+    to: Path | None,
+    force: bool,
+) -> Path | str:
+    component = _known_component(controller, name, manifest)
+    dest = RestoreDestination(directory=None if to is None else to / name, force=force)
+    ctx = ProviderContext(name)
+    raw, stream = open_checked_archive(location, manifest, ref)
+    with raw, attributing_damage(stream):
+        reader = ArchiveReader(
+            stream,  # type: ignore[arg-type]
+            private_key,
+            expected_backup_id=manifest.backup_id,
+            expected_component=name,
+        )
+        source = CheckedSource(reader, stream)
+        if component is not None:
+            return component.provider.restore(source, dest, ctx)
+        if dest.directory is None:
+            raise InvalidValue(
+                field="component",
+                value=name,
+                allowed="components configured on this controller; restore others with --to DIR",
+            )
+        with StagedTree(dest.directory, force=force) as tree:
+            for item, content in source:
+                tree.add(item, content)
+        return dest.directory
+
+
+def _known_component(controller: Controller, name: str, manifest: Manifest) -> Component | None:
+    """The configured component of that name and type, if this controller has one."""
+    wanted_type = next(c.type for c in manifest.components if c.name == name)
+    try:
+        component = get_component(controller, name)
+    except NotFound:
+        return None
+    return component if component.type == wanted_type else None

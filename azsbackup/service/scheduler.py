@@ -1,0 +1,214 @@
+"""The scheduler: a foreground service process that starts backups every N hours.
+
+Schedule: backups are due at ``anchor + k × frequency``. The anchor is set
+when the scheduler first runs (or when the frequency changes), so on-demand
+backups never move the next scheduled time. A slot missed while no scheduler
+ran is caught up once at start, not once per missed slot.
+
+Each wake-up re-reads the configuration, so enabling, disabling or changing
+the frequency takes effect without a restart. The loop sleeps on an
+:class:`threading.Event` (no busy waiting); SIGTERM and SIGINT set it, so the
+process stops within a moment, after the backup in progress (if any) ends —
+the backup itself stops at its next component boundary.
+
+Every wake-up also checks the conditions that need no backup to notice:
+the certificate expiring or expired, and no successful backup within the
+frequency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from azsbackup.errors import AzsBackupError, Locked
+from azsbackup.events import EventSink
+from azsbackup.model import SCHEMA, BackupStatus, Trigger, iso, parse_iso, utc_now
+from azsbackup.service.alerting import close_alerts, notifiers_for, raise_alert
+from azsbackup.service.controller import Controller
+from azsbackup.state.db import transaction
+
+ANCHOR_KEY = "scheduler.anchor"
+LAST_RUN_KEY = "scheduler.last_scheduled"
+MAX_SLEEP_S = 30.0
+CERT_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Schedule:
+    enabled: bool
+    frequency: dt.timedelta
+    anchor: dt.datetime
+    last_scheduled: dt.datetime | None
+
+    def next_due(self) -> dt.datetime:
+        """The first slot after the last scheduled run (the anchor if there was none)."""
+        if self.last_scheduled is None or self.last_scheduled < self.anchor:
+            return self.anchor
+        slots = int((self.last_scheduled - self.anchor) / self.frequency) + 1
+        return self.anchor + slots * self.frequency
+
+    @property
+    def started(self) -> dt.datetime:
+        """When this schedule began (one period before its first slot)."""
+        return self.anchor - self.frequency
+
+
+def _setting(controller: Controller, key: str) -> str | None:
+    row = controller.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row["value"])
+
+
+def _put_setting(controller: Controller, key: str, value: str) -> None:
+    with transaction(controller.db) as db:
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+def load_schedule(controller: Controller, frequency: dt.timedelta | None = None) -> Schedule:
+    config = controller.config()
+    freq = frequency or dt.timedelta(hours=config.frequency_hours)
+    anchor_doc = _setting(controller, ANCHOR_KEY)
+    anchor: dt.datetime | None = None
+    if anchor_doc:
+        stored = parse_iso(anchor_doc.split("|")[0])
+        if anchor_doc.endswith(f"|{freq.total_seconds()}"):
+            anchor = stored
+    if anchor is None:
+        anchor = utc_now() + freq
+        _put_setting(controller, ANCHOR_KEY, f"{iso_precise(anchor)}|{freq.total_seconds()}")
+    return Schedule(config.scheduler_enabled, freq, anchor, parse_iso(_setting(controller, LAST_RUN_KEY)))
+
+
+def iso_precise(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+class Scheduler:
+    """Runs scheduled backups until :meth:`stop` (or SIGTERM/SIGINT)."""
+
+    def __init__(
+        self,
+        controller: Controller,
+        events: EventSink,
+        *,
+        frequency: dt.timedelta | None = None,
+        run_backup: Callable[..., Any] | None = None,
+    ) -> None:
+        from azsbackup.service.backup import BackupOptions
+        from azsbackup.service.backup import run_backup as default_run_backup
+
+        self.controller = controller
+        self.events = events
+        self.frequency = frequency
+        self._run_backup = run_backup or (
+            lambda: default_run_backup(controller, events, BackupOptions(trigger=Trigger.SCHEDULED))
+        )
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @contextlib.contextmanager
+    def signals(self) -> Iterator[None]:
+        """Stop cleanly on SIGTERM and SIGINT while running in the main thread."""
+        handled = [signal.SIGTERM, signal.SIGINT]
+        previous = {sig: signal.signal(sig, lambda _s, _f: self.stop()) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def run(self) -> None:
+        self.events.log("scheduler started", controller=str(self.controller.home))
+        while not self._stop.is_set():
+            schedule = load_schedule(self.controller, self.frequency)
+            now = utc_now()
+            self._check_conditions(schedule, now)
+            due = schedule.next_due()
+            if now >= due:
+                _put_setting(self.controller, LAST_RUN_KEY, iso_precise(now))
+                self._run_slot(schedule, due)
+                continue
+            self._stop.wait(min(MAX_SLEEP_S, (due - now).total_seconds()))
+        self.events.log("scheduler stopped")
+
+    def _run_slot(self, schedule: Schedule, due: dt.datetime) -> None:
+        notifiers = notifiers_for(self.controller)
+        if not schedule.enabled:
+            last = self.controller.db.execute("SELECT max(created) AS c FROM backups").fetchone()["c"]
+            raise_alert(self.controller, "scheduler-disabled", {"last_backup": last or "never"}, self.events, notifiers)
+            return
+        close_alerts(self.controller, {"scheduler-disabled"}, self.events, notifiers)
+        try:
+            self._run_backup()
+        except Locked as exc:
+            self._skipped(due, schedule, exc.message)
+        except AzsBackupError as exc:  # recorded as a failed job with its alert by run_backup
+            self.events.log(f"scheduled backup failed: {exc.message}", level="error", code=exc.code)
+
+    def _skipped(self, due: dt.datetime, schedule: Schedule, reason: str) -> None:
+        from azsbackup.service.jobs import recorded_job
+
+        with recorded_job(self.controller, "backup", self.events, Trigger.SCHEDULED) as job:
+            job.status, job.result = "Skipped", {"reason": reason}
+        facts = {"scheduled": iso(due), "reason": reason, "next": iso(due + schedule.frequency)}
+        raise_alert(self.controller, "backup-skipped", facts, self.events, notifiers_for(self.controller))
+
+    def _check_conditions(self, schedule: Schedule, now: dt.datetime) -> None:
+        check_certificate(self.controller, self.events, now)
+        if schedule.enabled:
+            check_overdue(self.controller, self.events, now, schedule)
+
+
+def check_certificate(controller: Controller, events: EventSink, now: dt.datetime) -> None:
+    cert = controller.config().encryption_cert
+    if cert is None:
+        return
+    not_after = parse_iso(cert.not_after)
+    facts = {"thumbprint": cert.thumbprint, "subject": cert.subject, "not_after": cert.not_after}
+    if not_after is None:
+        return
+    if not_after <= now:
+        raise_alert(controller, "certificate-expired", facts, events, notifiers_for(controller))
+    elif not_after - now <= dt.timedelta(days=CERT_WARNING_DAYS):
+        raise_alert(controller, "certificate-expiring", facts, events, notifiers_for(controller))
+    else:
+        close_alerts(controller, {"certificate-expiring", "certificate-expired"}, events)
+
+
+def check_overdue(controller: Controller, events: EventSink, now: dt.datetime, schedule: Schedule) -> None:
+    """Alert when no backup succeeded for longer than 1.5 periods (since the last one, or the schedule's start)."""
+    row = controller.db.execute(
+        "SELECT max(created) AS c FROM backups WHERE status = ?", (str(BackupStatus.SUCCEEDED),)
+    ).fetchone()
+    last = parse_iso(row["c"])
+    if now - (last or schedule.started) > schedule.frequency * 1.5:
+        facts = {
+            "last_backup": iso(last) if last else "never",
+            "frequency_hours": schedule.frequency.total_seconds() / 3600,
+        }
+        raise_alert(controller, "backup-overdue", facts, events, notifiers_for(controller))
+    else:
+        close_alerts(controller, {"backup-overdue"}, events)
+
+
+def scheduler_status(controller: Controller, frequency: dt.timedelta | None = None) -> dict[str, Any]:
+    schedule = load_schedule(controller, frequency)
+    last = controller.db.execute("SELECT max(created) AS c FROM backups").fetchone()["c"]
+    return {
+        "schema": SCHEMA,
+        "enabled": schedule.enabled,
+        "frequency_hours": schedule.frequency.total_seconds() / 3600,
+        "last_backup": last,
+        "last_scheduled": iso(schedule.last_scheduled),
+        "next_backup": iso(schedule.next_due()),
+    }

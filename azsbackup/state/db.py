@@ -1,0 +1,132 @@
+"""The controller's SQLite database: schema, migrations and a connection helper.
+
+The schema version lives in ``PRAGMA user_version``; :data:`MIGRATIONS` is an
+append-only list, entry *n* bringing the schema from version *n* to *n+1*.
+An engine that finds a newer schema than it knows refuses to touch it.
+
+Secrets are never stored here (they live in the owner-only secrets file), so
+the controller's self-backup can include this database as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from azsbackup.errors import ConfigError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: initial schema
+    """
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL                      -- JSON
+    );
+    CREATE TABLE components (
+        name     TEXT PRIMARY KEY,
+        type     TEXT NOT NULL,
+        settings TEXT NOT NULL,                  -- JSON, never secrets
+        enabled  INTEGER NOT NULL DEFAULT 1,
+        created  TEXT NOT NULL
+    );
+    CREATE TABLE backups (
+        id            TEXT PRIMARY KEY,          -- sortable: creation time first
+        created       TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        trigger       TEXT NOT NULL,
+        duration_s    REAL NOT NULL,
+        size          INTEGER NOT NULL,
+        stored_size   INTEGER NOT NULL,
+        signer        TEXT NOT NULL,
+        components    TEXT NOT NULL,             -- JSON list from the manifest
+        export_status TEXT,                      -- NULL: no external location at the time
+        export_error  TEXT,
+        exported_at   TEXT
+    );
+    CREATE TABLE jobs (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        trigger    TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        started    TEXT NOT NULL,
+        ended      TEXT,
+        backup_id  TEXT,
+        result     TEXT                          -- JSON
+    );
+    CREATE INDEX jobs_started ON jobs (started);
+    CREATE TABLE job_events (
+        job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        time   TEXT NOT NULL,
+        type   TEXT NOT NULL,
+        data   TEXT NOT NULL,                    -- JSON
+        PRIMARY KEY (job_id, seq)
+    );
+    CREATE TABLE alerts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        code        TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        state       TEXT NOT NULL,               -- Active | Closed
+        title       TEXT NOT NULL,
+        description TEXT NOT NULL,
+        remediation TEXT NOT NULL,
+        facts       TEXT NOT NULL,               -- JSON
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        count       INTEGER NOT NULL,
+        closed      TEXT
+    );
+    CREATE INDEX alerts_state ON alerts (state, code);
+    CREATE TABLE trusted_keys (
+        fingerprint TEXT PRIMARY KEY,
+        added       TEXT NOT NULL,
+        note        TEXT NOT NULL DEFAULT ''
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating and migrating as needed) the state database at ``path``."""
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    _migrate(conn, path)
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{path} has schema version {version}; this engine knows up to {SCHEMA_VERSION}",
+            hint="Use the azsbackup release that created this controller, or a newer one.",
+        )
+    for target in range(version, SCHEMA_VERSION):
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[target]}; PRAGMA user_version = {target + 1}; COMMIT;")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if conn.in_transaction:
+        conn.execute("COMMIT")

@@ -1,0 +1,55 @@
+"""A folder of a location seen as a location of its own (``MASBackup/`` on a share)."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from azsbackup.storage.base import AtomicWriter, Entry, Location, SpaceInfo, join
+
+
+class Subtree:
+    """Every path is taken relative to ``prefix`` inside ``base``; closing does not close ``base``."""
+
+    def __init__(self, base: Location, prefix: str) -> None:
+        self.base = base
+        self.prefix = prefix.strip("/")
+
+    def _p(self, path: str) -> str:
+        return join(self.prefix, path)
+
+    @property
+    def display(self) -> str:
+        return f"{self.base.display}/{self.prefix}"
+
+    def open_write(self, path: str) -> AtomicWriter:
+        return self.base.open_write(self._p(path))
+
+    def open_read(self, path: str) -> BinaryIO:
+        return self.base.open_read(self._p(path))
+
+    def stat(self, path: str) -> Entry:
+        return self.base.stat(self._p(path))
+
+    def exists(self, path: str) -> bool:
+        return self.base.exists(self._p(path))
+
+    def list(self, path: str = "") -> list[Entry]:
+        return self.base.list(self._p(path))
+
+    def makedirs(self, path: str) -> None:
+        self.base.makedirs(self._p(path))
+
+    def rename(self, src: str, dst: str) -> None:
+        self.base.rename(self._p(src), self._p(dst))
+
+    def delete(self, path: str) -> None:
+        self.base.delete(self._p(path))
+
+    def delete_tree(self, path: str) -> None:
+        self.base.delete_tree(self._p(path))
+
+    def free_space(self) -> SpaceInfo:
+        return self.base.free_space()
+
+    def close(self) -> None:
+        """The base location belongs to whoever opened it."""

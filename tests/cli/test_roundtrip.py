@@ -1,0 +1,172 @@
+"""Backup → verify → restore through the real CLI, for every local provider type."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.cli.conftest import CertPair
+from tests.engine import Engine
+from tests.trees import build_sample_tree, snapshot
+
+
+def key_args(cert: CertPair) -> list[str]:
+    return ["--key", str(cert.pfx), "--key-password-stdin"]
+
+
+def test_directory_round_trip_is_exact(configured: Engine, cert_pair: CertPair, tmp_path: Path) -> None:
+    source = tmp_path / "tree"
+    build_sample_tree(source)
+    configured.run("component", "add", "tree", "--type", "directory", "--path", str(source))
+
+    backup = configured.run("backup", "start").json
+    assert backup["status"] == "Succeeded"
+    assert {c["name"]: c["status"] for c in backup["components"]} == {
+        "tree": "Succeeded",
+        "controller": "Succeeded",
+    }
+    assert backup["stored_size"] > 0 and backup["trusted"] is True
+
+    verified = configured.run("backup", "verify", backup["id"]).json
+    assert verified["status"] == "Verified" and verified["deep"] is False
+    deep = configured.run(
+        "backup", "verify", backup["id"], "--deep", *key_args(cert_pair), input=cert_pair.password + "\n"
+    ).json
+    assert deep["deep"] is True
+
+    target = tmp_path / "restored"
+    configured.run(
+        "restore",
+        backup["id"],
+        *key_args(cert_pair),
+        "--to",
+        str(target),
+        "--component",
+        "tree",
+        input=cert_pair.password + "\n",
+    )
+    assert snapshot(target / "tree") == snapshot(source)
+
+
+def test_restore_in_place_needs_force(configured: Engine, cert_pair: CertPair, tmp_path: Path) -> None:
+    source = tmp_path / "tree"
+    build_sample_tree(source)
+    configured.run("component", "add", "tree", "--type", "directory", "--path", str(source))
+    backup_id = configured.run("backup", "start").json["id"]
+    before = snapshot(source)
+    (source / "etc" / "app.json").write_text("changed after the backup")
+
+    configured.error(
+        "restore",
+        backup_id,
+        *key_args(cert_pair),
+        code="restore-target-exists",
+        exit_code=2,
+        input=cert_pair.password + "\n",
+    )
+    assert (source / "etc" / "app.json").read_text() == "changed after the backup"
+
+    configured.run("restore", backup_id, *key_args(cert_pair), "--force", input=cert_pair.password + "\n")
+    assert snapshot(source) == before
+
+
+WRITER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30)
+deadline = time.monotonic() + float(sys.argv[2])
+n = 0
+while time.monotonic() < deadline:
+    with db:
+        db.execute("UPDATE account SET balance = balance - 1 WHERE id = 1")
+        db.execute("UPDATE account SET balance = balance + 1 WHERE id = 2")
+        db.execute("INSERT INTO ledger (amount) VALUES (1)")
+    n += 1
+print(n)
+"""
+
+
+def test_sqlite_snapshot_is_consistent_while_written(configured: Engine, cert_pair: CertPair, tmp_path: Path) -> None:
+    database = tmp_path / "ledger.db"
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE account (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)")
+        db.execute("CREATE TABLE ledger (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL, pad BLOB)")
+        db.executemany("INSERT INTO account VALUES (?, ?)", [(1, 1_000_000), (2, 0)])
+        db.executemany("INSERT INTO ledger (amount, pad) VALUES (0, randomblob(2000))", [()] * 2000)
+    db.close()
+    configured.run("component", "add", "ledger", "--type", "sqlite", "--path", str(database))
+
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(database), "8"], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    backup = configured.run("backup", "start").json
+    commits = int(writer.communicate(timeout=60)[0])
+    assert commits > 0 and backup["status"] == "Succeeded"
+
+    target = tmp_path / "restored"
+    configured.run(
+        "restore",
+        backup["id"],
+        *key_args(cert_pair),
+        "--to",
+        str(target),
+        "--component",
+        "ledger",
+        input=cert_pair.password + "\n",
+    )
+    with sqlite3.connect(target / "ledger" / "ledger.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        total = db.execute("SELECT sum(balance) FROM account").fetchone()[0]
+        moved = db.execute("SELECT balance FROM account WHERE id = 2").fetchone()[0]
+        ledger = db.execute("SELECT sum(amount) FROM ledger").fetchone()[0]
+    db.close()
+    assert total == 1_000_000, "the snapshot mixes two transactions"
+    assert moved == ledger, "accounts and ledger come from different moments"
+
+
+def test_command_dump_and_restore(configured: Engine, cert_pair: CertPair, tmp_path: Path) -> None:
+    restored = tmp_path / "restored-by-command.bin"
+    dump = f'{sys.executable} -c "import sys; sys.stdout.buffer.write(bytes(range(256)) * 40000)"'
+    restore = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'wb').write(sys.stdin.buffer.read())\" {restored}"
+    configured.run(
+        "component", "add", "etcd", "--type", "command", "--dump-command", dump, "--restore-command", restore
+    )
+    backup = configured.run("backup", "start").json
+    assert backup["status"] == "Succeeded"
+
+    configured.run(
+        "restore", backup["id"], *key_args(cert_pair), "--component", "etcd", input=cert_pair.password + "\n"
+    )
+    assert restored.read_bytes() == bytes(range(256)) * 40000
+
+
+def test_one_failing_component_gives_partial_and_the_rest_restores(
+    configured: Engine, cert_pair: CertPair, tmp_path: Path
+) -> None:
+    source = tmp_path / "tree"
+    build_sample_tree(source)
+    configured.run("component", "add", "tree", "--type", "directory", "--path", str(source))
+    configured.run(
+        "component",
+        "add",
+        "broken",
+        "--type",
+        "command",
+        "--dump-command",
+        f"{sys.executable} -c \"import sys; sys.stderr.write('dump failed'); sys.exit(3)\"",
+    )
+
+    result = configured.run("backup", "start", expect=3)
+    backup = result.json
+    status = {c["name"]: c for c in backup["components"]}
+    assert backup["status"] == "PartialSucceeded"
+    assert status["broken"]["status"] == "Failed" and status["broken"]["error"]["code"] == "command-failed"
+    assert status["tree"]["status"] == "Succeeded"
+    assert any(e["type"] == "component_status" and e["component"]["name"] == "broken" for e in result.events())
+
+    target = tmp_path / "restored"
+    configured.run("restore", backup["id"], *key_args(cert_pair), "--to", str(target), input=cert_pair.password + "\n")
+    assert snapshot(target / "tree") == snapshot(source)
+    assert not (target / "broken").exists()

@@ -1,0 +1,28 @@
+"""Shared test fixtures. Component fixtures (Samba, SMTP, WinRM endpoint) live in tests/fixtures/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.fixtures.listeners"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's controller or secrets from the environment."""
+    for name in list(os.environ):
+        if name.startswith("AZSBACKUP_"):
+            monkeypatch.delenv(name)
+    yield
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh controller state directory, selected through AZSBACKUP_HOME."""
+    path = tmp_path / "controller"
+    monkeypatch.setenv("AZSBACKUP_HOME", str(path))
+    return path
