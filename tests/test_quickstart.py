@@ -11,8 +11,13 @@ from tests.engine import Engine
 
 
 def quickstart(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "azsbackup", *extra, "quickstart", "--dir", str(root)],
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "azsbackup", *extra, "quickstart", "--dir", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_quickstart_backs_up_verifies_and_restores(tmp_path: Path) -> None:

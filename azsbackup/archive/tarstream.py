@@ -16,6 +16,7 @@ from __future__ import annotations
 import posixpath
 import tarfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from azsbackup.errors import ArchiveLimitExceeded, FormatError, UnsafeArchiveMember
@@ -27,6 +28,24 @@ END_OF_ARCHIVE = bytes(2 * BLOCK)
 MAX_PAX_HEADER = 64 << 10
 MAX_NAME = 4096
 _KIND_TO_TYPE = {ItemKind.FILE: tarfile.REGTYPE, ItemKind.DIRECTORY: tarfile.DIRTYPE, ItemKind.SYMLINK: tarfile.SYMTYPE}
+_TYPE_TO_KIND = {
+    tarfile.REGTYPE: ItemKind.FILE,
+    tarfile.AREGTYPE: ItemKind.FILE,
+    tarfile.DIRTYPE: ItemKind.DIRECTORY,
+    tarfile.SYMTYPE: ItemKind.SYMLINK,
+}
+
+
+@dataclass(frozen=True)
+class RawHeader:
+    """The fields of one ustar header block, before pax overrides."""
+
+    name: bytes
+    mode: int
+    size: int
+    mtime: int
+    type: bytes
+    linkname: bytes
 
 
 def padding(size: int) -> int:
@@ -140,9 +159,8 @@ class TarReader:
                 self._finish()
                 return
             fields = self._parse_header(block)
-            typeflag = fields["type"]
-            if typeflag == tarfile.XHDTYPE:
-                pax = self._read_pax(fields["size"])
+            if fields.type == tarfile.XHDTYPE:
+                pax = self._read_pax(fields.size)
                 continue
             item = self._item(fields, pax)
             pax = {}
@@ -160,24 +178,23 @@ class TarReader:
             if chunk.count(0) != len(chunk):
                 raise FormatError(subject=self._subject, detail="data after the end of the tar stream")
 
-    def _parse_header(self, block: bytes) -> dict[str, object]:
+    def _parse_header(self, block: bytes) -> RawHeader:
         stored = _octal(block[148:156], self._subject, "checksum")
         actual = sum(block[:148]) + 8 * 0x20 + sum(block[156:])
         if stored != actual:
             raise FormatError(subject=self._subject, detail="tar header checksum mismatch")
         name = block[0:100].split(b"\0", 1)[0]
         prefix = block[345:500].split(b"\0", 1)[0] if block[257:262] == b"ustar" else b""
-        return {
-            "name": (prefix + b"/" + name) if prefix else name,
-            "mode": _octal(block[100:108], self._subject, "mode"),
-            "size": _octal(block[124:136], self._subject, "size"),
-            "mtime": _octal(block[136:148], self._subject, "mtime"),
-            "type": block[156:157] or tarfile.REGTYPE,
-            "linkname": block[157:257].split(b"\0", 1)[0],
-        }
+        return RawHeader(
+            name=(prefix + b"/" + name) if prefix else name,
+            mode=_octal(block[100:108], self._subject, "mode"),
+            size=_octal(block[124:136], self._subject, "size"),
+            mtime=_octal(block[136:148], self._subject, "mtime"),
+            type=block[156:157] or tarfile.REGTYPE,
+            linkname=block[157:257].split(b"\0", 1)[0],
+        )
 
-    def _read_pax(self, size: object) -> dict[str, str]:
-        assert isinstance(size, int)  # noqa: S101 - from _octal
+    def _read_pax(self, size: int) -> dict[str, str]:
         if size > MAX_PAX_HEADER:
             raise ArchiveLimitExceeded(subject=self._subject, detail=f"pax header of {size} bytes")
         data = self._read(size)
@@ -194,34 +211,36 @@ class TarReader:
             pos += length
         return records
 
-    def _item(self, fields: dict[str, object], pax: dict[str, str]) -> Item:
-        raw_name = pax.get("path") or bytes(fields["name"]).decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+    def _item(self, fields: RawHeader, pax: dict[str, str]) -> Item:
+        raw_name = pax.get("path") or fields.name.decode("utf-8", "surrogateescape")
         if len(raw_name) > MAX_NAME:
             raise ArchiveLimitExceeded(subject=self._subject, detail=f"member name of {len(raw_name)} characters")
-        typeflag = fields["type"]
-        kind = {
-            tarfile.REGTYPE: ItemKind.FILE,
-            tarfile.AREGTYPE: ItemKind.FILE,
-            tarfile.DIRTYPE: ItemKind.DIRECTORY,
-            tarfile.SYMTYPE: ItemKind.SYMLINK,
-        }.get(typeflag)  # type: ignore[call-overload]
+        kind = _TYPE_TO_KIND.get(fields.type)
         if kind is None:
             raise UnsafeArchiveMember(
-                subject=self._subject, member=raw_name, detail=f"refused member type {typeflag!r}"
+                subject=self._subject, member=raw_name, detail=f"refused member type {fields.type!r}"
             )
         name = check_name(raw_name, self._subject)
-        size = int(pax["size"]) if "size" in pax else int(fields["size"])  # type: ignore[call-overload]
-        link = pax.get("linkpath") or bytes(fields["linkname"]).decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+        size = _pax_int(pax, "size", fields.size, self._subject)
+        link = pax.get("linkpath") or fields.linkname.decode("utf-8", "surrogateescape")
         if kind is ItemKind.SYMLINK:
             check_link(name, link, self._subject)
         return Item(
             name=name,
             kind=kind,
-            mode=int(fields["mode"]) & 0o7777,  # type: ignore[call-overload]
-            mtime_ns=_mtime_ns(pax.get("mtime"), int(fields["mtime"]), self._subject),  # type: ignore[call-overload]
+            mode=fields.mode & 0o7777,
+            mtime_ns=_mtime_ns(pax.get("mtime"), fields.mtime, self._subject),
             size=size if kind is ItemKind.FILE else 0,
             link_target=link if kind is ItemKind.SYMLINK else "",
         )
+
+
+def _pax_int(pax: dict[str, str], key: str, default: int, subject: str) -> int:
+    if key not in pax:
+        return default
+    if not pax[key].isdigit():
+        raise FormatError(subject=subject, detail=f"bad pax {key}")
+    return int(pax[key])
 
 
 def _octal(field: bytes, subject: str, what: str) -> int:

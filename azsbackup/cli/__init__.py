@@ -90,6 +90,6 @@ def run(argv: list[str] | None = None) -> int:
         app = _app_of(ctx)
         if app.debug or os.environ.get("AZSBACKUP_DEBUG"):
             traceback.print_exc()
-        error = AzsBackupError(f"internal error ({type(exc).__name__}); run with --debug for details")
-        app.error(error)
-        return int(error.exit_code)
+        internal = AzsBackupError(f"internal error ({type(exc).__name__}); run with --debug for details")
+        app.error(internal)
+        return int(internal.exit_code)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,10 +21,13 @@ KEY_FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 EXIT_BY_STATUS = {"Succeeded": ExitCode.OK, "PartialSucceeded": ExitCode.PARTIAL, "Failed": ExitCode.ERROR}
 
 
-def key_options(required: bool) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def key_options(required: bool) -> Callable[[F], F]:
     """``--key F`` and ``--key-password-stdin``, shared by restore, verify and rekey."""
 
-    def decorate(func: Any) -> Any:
+    def decorate(func: F) -> F:
         func = click.option(
             "--key-password-stdin", is_flag=True, help="Read the .pfx/key password from one line of stdin."
         )(func)

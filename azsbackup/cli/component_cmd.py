@@ -27,7 +27,7 @@ def component_group() -> None:
 @click.option("--remote-path", help="winrm: the directory on the host.")
 @click.option("--remote-username", help="winrm: account on the host (password: remote_password secret).")
 @pass_app
-def component_add(app: App, name: str, type_name: str, **options: object) -> None:
+def component_add(app: App, /, name: str, type_name: str, **options: object) -> None:
     """Register component NAME of the given type."""
     from azsbackup.service.components import add_component
 

@@ -65,6 +65,23 @@ def check_encryption_key(cert: x509.Certificate, path: Path | str) -> None:
         )
 
 
+def rsa_public_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
+    """The certificate's RSA key (every certificate azsbackup accepts has one)."""
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CertificateInvalid(path=cert.subject.rfc4514_string(), detail="has no RSA key")
+    return key
+
+
+def recipient_identity(cert: x509.Certificate) -> dict[str, str]:
+    """How manifests and archive headers name a recipient certificate."""
+    return {
+        "thumbprint": thumbprint(cert),
+        "subject": cert.subject.rfc4514_string(),
+        "key_id": key_id(rsa_public_key(cert)),
+    }
+
+
 def thumbprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - an identifier, as Windows shows it
 

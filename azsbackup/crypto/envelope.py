@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from azsbackup.crypto.certs import key_id, thumbprint
+from azsbackup.crypto.certs import key_id, recipient_identity, rsa_public_key
 from azsbackup.errors import AuthenticationTagMismatch, WrongKey
 
 _OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
@@ -18,14 +18,8 @@ _OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hash
 
 def wrap_key(data_key: bytes, cert: x509.Certificate) -> dict[str, str]:
     """The recipient entry for ``cert``: its identity and the data key encrypted to it."""
-    public_key = cert.public_key()
-    assert isinstance(public_key, rsa.RSAPublicKey)  # noqa: S101 - load_certificate admits RSA keys only
-    return {
-        "thumbprint": thumbprint(cert),
-        "key_id": key_id(public_key),
-        "subject": cert.subject.rfc4514_string(),
-        "wrapped_key": base64.b64encode(public_key.encrypt(data_key, _OAEP)).decode("ascii"),
-    }
+    wrapped = rsa_public_key(cert).encrypt(data_key, _OAEP)
+    return {**recipient_identity(cert), "wrapped_key": base64.b64encode(wrapped).decode("ascii")}
 
 
 def unwrap_key(recipients: list[dict[str, str]], private_key: rsa.RSAPrivateKey, subject: str) -> bytes:

@@ -178,7 +178,7 @@ class DirectoryProvider:
             ctx.warn("unreadable", f"skipped {rel}: {exc.strerror}", rel)
             return
         with handle:
-            content = _PaddedFile(handle, st.st_size)  # type: ignore[arg-type]
+            content = _PaddedFile(handle, st.st_size)
             try:
                 sink.add(Item(rel, ItemKind.FILE, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size), content)  # type: ignore[arg-type]
             except OSError as exc:

@@ -27,7 +27,7 @@ from cryptography import x509
 from azsbackup import __version__
 from azsbackup.archive.manifest import ArchiveRef, Manifest, ManifestComponent, SignerInfo
 from azsbackup.archive.writer import ArchiveWriter
-from azsbackup.crypto.certs import key_id, thumbprint
+from azsbackup.crypto.certs import recipient_identity
 from azsbackup.errors import AzsBackupError, NotConfigured
 from azsbackup.events import EventSink
 from azsbackup.model import (
@@ -173,14 +173,7 @@ def _run_locked(
         status=str(status),
         engine_version=__version__,
         components=[_manifest_component(r, a) for r, a in results],
-        recipients=[
-            {
-                "thumbprint": thumbprint(c),
-                "subject": c.subject.rfc4514_string(),
-                "key_id": key_id(c.public_key()),
-            }
-            for c in recipients
-        ],
+        recipients=[recipient_identity(c) for c in recipients],
     )
     write_manifest(controller.store, manifest, controller.signing_key)
     own = SignerInfo(fingerprint=controller.signing_key.fingerprint, public_key=controller.signing_key.public_key)
@@ -216,9 +209,10 @@ def _back_up_component(
     result = ComponentResult(component.name, component.type, ComponentStatus.FAILED)
     try:
         with controller.store.open_write(join(backup_id, file_name)) as out:
-            with ArchiveWriter(out, backup_id=backup_id, component=component.name, recipients=recipients) as writer:
+            writer = ArchiveWriter(out, backup_id=backup_id, component=component.name, recipients=recipients)
+            with writer:
                 component.provider.backup(writer, ctx)
-            stats = writer.stats
+            stats = writer.close()
             written = out.commit()
     except AzsBackupError as exc:
         result.error_code, result.error = exc.code, exc.message

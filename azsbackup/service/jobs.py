@@ -153,10 +153,10 @@ def list_jobs(
     if since:
         moment = _parse_since(since)
         clauses.append("started >= ?")
-        params.append(iso(moment))
+        params.append(iso(moment) or "")
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = controller.db.execute(
-        f"SELECT * FROM jobs {where} ORDER BY started DESC, id DESC",  # noqa: S608 - clauses are fixed strings
+        f"SELECT * FROM jobs {where} ORDER BY started DESC, rowid DESC",  # noqa: S608 - clauses are fixed strings
         params,
     ).fetchall()
     jobs = [_job_view(r) for r in rows]

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from azsbackup.archive.manifest import ArchiveRef
 from azsbackup.archive.rekey import rekey_archive
-from azsbackup.crypto.certs import key_id, load_certificate, thumbprint
+from azsbackup.crypto.certs import load_certificate, recipient_identity, thumbprint
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, check_backup_id
 from azsbackup.service.backup import ARCHIVE_SUFFIX
@@ -81,13 +81,7 @@ def _rekey_one(controller: Controller, backup_id: str, old_key: RSAPrivateKey, n
     new_manifest = dataclasses.replace(
         manifest,
         components=components,
-        recipients=[
-            {
-                "thumbprint": thumbprint(new_cert),
-                "subject": new_cert.subject.rfc4514_string(),
-                "key_id": key_id(new_cert.public_key()),
-            }
-        ],
+        recipients=[recipient_identity(new_cert)],
     )
     write_manifest(store, new_manifest, controller.signing_key)
     for old in replaced:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import CertPair
 from tests.engine import Engine
+from tests.fixtures.controllers import CertPair
 
 
 def test_defaults_and_partial_update(engine: Engine, cert_pair: CertPair) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import CertPair
 from tests.cli.test_roundtrip import key_args
 from tests.engine import Engine
+from tests.fixtures.controllers import CertPair
 from tests.trees import build_sample_tree
 
 

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.cli.conftest import CertPair
 from tests.engine import Engine
+from tests.fixtures.controllers import CertPair
 from tests.trees import build_sample_tree, snapshot
 
 

@@ -6,9 +6,9 @@ import json
 import stat
 from pathlib import Path
 
-from tests.cli.conftest import CertPair
 from tests.cli.test_roundtrip import key_args
 from tests.engine import Engine, Run
+from tests.fixtures.controllers import CertPair
 
 SENTINEL = "S3ntinel-Pa55word-7f3a9c"
 

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.cli.conftest import CertPair
 from tests.engine import Engine
+from tests.fixtures.controllers import CertPair
 
 
 def slow_component(engine: Engine, seconds: float) -> None:
