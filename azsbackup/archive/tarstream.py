@@ -109,9 +109,14 @@ class MemberReader:
         self._subject = subject
 
     def read(self, n: int = -1) -> bytes:
-        if self.remaining == 0:
+        """Up to ``n`` bytes (may be fewer, like a raw stream); everything left when ``n`` is negative."""
+        if n is None or n < 0:
+            return b"".join(iter(lambda: self._read_some(self.remaining), b""))
+        return self._read_some(min(n, self.remaining))
+
+    def _read_some(self, want: int) -> bytes:
+        if want == 0:
             return b""
-        want = self.remaining if n is None or n < 0 else min(n, self.remaining)
         data = self._source.read(want)
         if not data:
             raise FormatError(subject=self._subject, detail="the tar stream ends inside a file")
