@@ -55,8 +55,12 @@ def build(
 ) -> bytes:
     out = io.BytesIO()
     writer = ArchiveWriter(
-        out, backup_id=backup_id, component=component, recipients=recipients or [key_pair().cert],
-        segment_size=SEGMENT, workers=2,
+        out,
+        backup_id=backup_id,
+        component=component,
+        recipients=recipients or [key_pair().cert],
+        segment_size=SEGMENT,
+        workers=2,
     )
     with writer:
         for item, data in items or sample_items():
@@ -67,8 +71,9 @@ def build(
 def seal_raw_tar(raw: bytes, *, backup_id: str = BACKUP_ID, component: str = COMPONENT) -> bytes:
     """Encrypt an arbitrary (possibly hostile) tar stream as a valid archive."""
     out = io.BytesIO()
-    writer = ArchiveWriter(out, backup_id=backup_id, component=component, recipients=[key_pair().cert],
-                           segment_size=SEGMENT, workers=2)
+    writer = ArchiveWriter(
+        out, backup_id=backup_id, component=component, recipients=[key_pair().cert], segment_size=SEGMENT, workers=2
+    )
     with writer:
         writer._write(raw)  # the tests' only reach into the writer: to seal bytes no provider would produce
     return out.getvalue()
@@ -90,10 +95,12 @@ def hostile_tar(*members: tuple[tarfile.TarInfo, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def read_all(data: bytes, key: RSAPrivateKey | None = None, *, backup_id: str = BACKUP_ID,
-             component: str = COMPONENT) -> list[tuple[Item, bytes | None]]:
-    reader = ArchiveReader(io.BytesIO(data), key or key_pair().key, expected_backup_id=backup_id,
-                           expected_component=component, workers=2)
+def read_all(
+    data: bytes, key: RSAPrivateKey | None = None, *, backup_id: str = BACKUP_ID, component: str = COMPONENT
+) -> list[tuple[Item, bytes | None]]:
+    reader = ArchiveReader(
+        io.BytesIO(data), key or key_pair().key, expected_backup_id=backup_id, expected_component=component, workers=2
+    )
     return [(item, content.read() if content is not None else None) for item, content in reader]
 
 

@@ -33,10 +33,27 @@ def plant_backup(engine: Engine, cert: CertPair, raw_tar: bytes) -> str:
     directory = engine.home / "store" / backup_id
     directory.mkdir(parents=True)
     (directory / "tree.azsb").write_bytes(data)
-    component = ManifestComponent("tree", "directory", "Succeeded", len(raw_tar), len(data), 0.1, None, None,
-                                  ArchiveRef("tree.azsb", len(data), hashlib.sha256(data).hexdigest()))
-    manifest = Manifest(backup_id, "2026-11-24T10:00:00Z", 0.1, "manual", "Succeeded", "0.1.0", [component],
-                        [recipient_identity(load_certificate(cert.cer))])
+    component = ManifestComponent(
+        "tree",
+        "directory",
+        "Succeeded",
+        len(raw_tar),
+        len(data),
+        0.1,
+        None,
+        None,
+        ArchiveRef("tree.azsb", len(data), hashlib.sha256(data).hexdigest()),
+    )
+    manifest = Manifest(
+        backup_id,
+        "2026-11-24T10:00:00Z",
+        0.1,
+        "manual",
+        "Succeeded",
+        "0.1.0",
+        [component],
+        [recipient_identity(load_certificate(cert.cer))],
+    )
     key = SigningKey.load(engine.home / "signing.key")
     (directory / "manifest.json").write_bytes(encode_signed(manifest, key))
     return backup_id
@@ -44,18 +61,33 @@ def plant_backup(engine: Engine, cert: CertPair, raw_tar: bytes) -> str:
 
 @pytest.mark.parametrize(
     "evil",
-    [info("../../escaped.txt"), info("/tmp/azsbackup-absolute-escape.txt"),
-     info("sub/link", tarfile.SYMTYPE, "../../../outside"), info("abs-link", tarfile.SYMTYPE, "/etc")],
+    [
+        info("../../escaped.txt"),
+        info("/tmp/azsbackup-absolute-escape.txt"),
+        info("sub/link", tarfile.SYMTYPE, "../../../outside"),
+        info("abs-link", tarfile.SYMTYPE, "/etc"),
+    ],
     ids=["dotdot", "absolute", "outward-link", "absolute-link"],
 )
-def test_hostile_archive_writes_nothing_outside(configured: Engine, cert_pair: CertPair, tmp_path: Path,
-                                                evil: tarfile.TarInfo) -> None:
+def test_hostile_archive_writes_nothing_outside(
+    configured: Engine, cert_pair: CertPair, tmp_path: Path, evil: tarfile.TarInfo
+) -> None:
     backup_id = plant_backup(configured, cert_pair, hostile_tar((info("ok.txt"), b"fine"), (evil, b"evil")))
     target = tmp_path / "deep" / "restore"
     before = sorted(p for p in tmp_path.rglob("*"))
 
-    configured.error("restore", backup_id, "--key", str(cert_pair.pfx), "--key-password-stdin", "--to", str(target),
-                     code="unsafe-archive-member", exit_code=15, input=cert_pair.password + "\n")
+    configured.error(
+        "restore",
+        backup_id,
+        "--key",
+        str(cert_pair.pfx),
+        "--key-password-stdin",
+        "--to",
+        str(target),
+        code="unsafe-archive-member",
+        exit_code=15,
+        input=cert_pair.password + "\n",
+    )
 
     after = sorted(p for p in tmp_path.rglob("*"))
     created = [p for p in after if p not in before and configured.home not in p.parents]

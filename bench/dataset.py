@@ -1,0 +1,117 @@
+"""Deterministic benchmark dataset: the mix an infrastructure controller holds.
+
+    python bench/dataset.py OUT_DIR --size-mib 1024 [--seed 1]
+
+Proportions of the total size: 30 % logs/text, 15 % JSON documents, 10 % a
+SQLite database, 25 % incompressible binary in a few large files, 10 %
+already-compressed files (zstd), 10 % many small files (about 10 000 for
+1 GiB) in nested directories. The same arguments always produce the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import zstandard
+
+MIB = 1 << 20
+WORDS = (
+    "backup controller share export retention certificate thumbprint component provider segment "
+    "manifest signature restore verify scheduler alert quota subscription tenant region node"
+).split()
+
+
+def text_lines(rng: random.Random, size: int) -> bytes:
+    lines, total = [], 0
+    while total < size:
+        line = (
+            f"2026-11-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:"
+            f"{rng.randint(0, 59):02d}Z {rng.choice(['INFO', 'WARN', 'DEBUG'])} "
+            f"{' '.join(rng.choices(WORDS, k=rng.randint(4, 12)))} id={rng.getrandbits(32):08x}\n"
+        ).encode()
+        lines.append(line)
+        total += len(line)
+    return b"".join(lines)[:size]
+
+
+def json_doc(rng: random.Random, size: int) -> bytes:
+    items, total = [], 0
+    while total < size:
+        item = {
+            "id": rng.getrandbits(48),
+            "name": rng.choice(WORDS),
+            "quota": rng.randint(0, 1 << 20),
+            "tags": rng.choices(WORDS, k=3),
+            "enabled": rng.random() < 0.8,
+        }
+        items.append(item)
+        total += 90
+    return json.dumps(items, indent=1).encode()[:size]
+
+
+def write_chunked(path: Path, size: int, make: object, rng: random.Random) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        left = size
+        while left:
+            piece = min(left, 8 * MIB)
+            fh.write(make(rng, piece))  # type: ignore[operator]
+            left -= piece
+
+
+def random_bytes(rng: random.Random, size: int) -> bytes:
+    return rng.randbytes(size)
+
+
+def compressed(rng: random.Random, size: int) -> bytes:
+    data = zstandard.ZstdCompressor(level=3).compress(text_lines(rng, size * 4))
+    return (data * (size // max(len(data), 1) + 1))[:size]
+
+
+def sqlite_db(path: Path, size: int, rng: random.Random) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE quota (id INTEGER PRIMARY KEY, tenant TEXT, cores INTEGER, note TEXT)")
+        rows = max(1, size // 200)
+        db.executemany(
+            "INSERT INTO quota (tenant, cores, note) VALUES (?, ?, ?)",
+            ((f"tenant-{i}", rng.randint(0, 512), " ".join(rng.choices(WORDS, k=20))) for i in range(rows)),
+        )
+    db.close()
+
+
+def generate(out: Path, size_mib: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    total = size_mib * MIB
+    write_chunked(out / "logs" / "controller.log", int(total * 0.30), text_lines, rng)
+    write_chunked(out / "config" / "inventory.json", int(total * 0.15), json_doc, rng)
+    sqlite_db(out / "db" / "quota.db", int(total * 0.10), rng)
+    big = int(total * 0.25)
+    for index in range(3):
+        write_chunked(out / "images" / f"disk-{index}.bin", big // 3, random_bytes, rng)
+    write_chunked(out / "archives" / "old-logs.zst", int(total * 0.10), compressed, rng)
+    small_total = int(total * 0.10)
+    count = max(10, small_total // 10240)
+    for index in range(count):
+        path = out / "small" / f"d{index % 37:02d}" / f"e{index % 11:02d}" / f"item-{index:06d}.conf"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = f"# item {index}\n" + "".join(f"{w} = {rng.randint(0, 999)}\n" for w in rng.choices(WORDS, k=600))
+        path.write_bytes(body.encode()[: rng.randint(2000, 18000)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    generate(args.out, args.size_mib, args.seed)
+
+
+if __name__ == "__main__":
+    main()
