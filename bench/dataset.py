@@ -21,8 +21,8 @@ import zstandard
 
 MIB = 1 << 20
 WORDS = (
-    "backup controller share export retention certificate thumbprint component provider segment "
-    "manifest signature restore verify scheduler alert quota subscription tenant region node"
+    "backup controller share export retention certificate thumbprint component provider segment manifest "
+    "signature restore verify scheduler alert quota subscription tenant region node"
 ).split()
 
 
