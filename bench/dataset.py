@@ -20,10 +20,7 @@ from pathlib import Path
 import zstandard
 
 MIB = 1 << 20
-WORDS = (
-    "backup controller share export retention certificate thumbprint component provider segment manifest "
-    "signature restore verify scheduler alert quota subscription tenant region node"
-).split()
+WORDS = ["backup", "controller", "share", "export", "retention", "certificate", "thumbprint", "component", "provider", "segment", "manifest", "signature", "restore", "verify", "scheduler", "alert", "quota", "subscription", "tenant", "region", "node"]
 
 
 def text_lines(rng: random.Random, size: int) -> bytes:
