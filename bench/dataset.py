@@ -20,7 +20,29 @@ from pathlib import Path
 import zstandard
 
 MIB = 1 << 20
-WORDS = ["backup", "controller", "share", "export", "retention", "certificate", "thumbprint", "component", "provider", "segment", "manifest", "signature", "restore", "verify", "scheduler", "alert", "quota", "subscription", "tenant", "region", "node"]
+WORDS = [
+    "backup",
+    "controller",
+    "share",
+    "export",
+    "retention",
+    "certificate",
+    "thumbprint",
+    "component",
+    "provider",
+    "segment",
+    "manifest",
+    "signature",
+    "restore",
+    "verify",
+    "scheduler",
+    "alert",
+    "quota",
+    "subscription",
+    "tenant",
+    "region",
+    "node",
+]
 
 
 def text_lines(rng: random.Random, size: int) -> bytes:
