@@ -49,14 +49,18 @@ def roll_up(statuses: list[ComponentStatus], stored: bool = True) -> BackupStatu
     return BackupStatus.PARTIAL_SUCCEEDED
 
 
-_BACKUP_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+_BACKUP_ID = re.compile(r"^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-f]{8}$")
 _COMPONENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def new_backup_id(now: dt.datetime | None = None) -> str:
-    """A sortable, unique backup id: UTC timestamp and 32 random bits, e.g. ``20261124T215012Z-9f3a01bc``."""
+    """A sortable, unique backup id: UTC time to the millisecond and 32 random bits.
+
+    For example ``20261124T215012.345Z-9f3a01bc``. Ids sort by creation time
+    (the fixed-width time comes first), which retention and listings rely on.
+    """
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z-{secrets.token_hex(4)}"
 
 
 def check_backup_id(value: str) -> str:
@@ -65,14 +69,16 @@ def check_backup_id(value: str) -> str:
         raise InvalidValue(
             field="backup id",
             value=repr(value),
-            allowed="YYYYMMDDTHHMMSSZ-xxxxxxxx as printed by backup list",
+            allowed="YYYYMMDDTHHMMSS.mmmZ-xxxxxxxx as printed by backup list",
         )
     return value
 
 
 def backup_id_time(backup_id: str) -> dt.datetime:
     """The UTC creation time encoded in a backup id."""
-    return dt.datetime.strptime(backup_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    stamp = backup_id.split("Z-", 1)[0]
+    layout = "%Y%m%dT%H%M%S.%f" if "." in stamp else "%Y%m%dT%H%M%S"
+    return dt.datetime.strptime(stamp, layout).replace(tzinfo=dt.UTC)
 
 
 def check_component_name(value: str) -> str:

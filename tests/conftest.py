@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.controllers", "tests.fixtures.listeners"]
+pytest_plugins = ["tests.fixtures.controllers", "tests.fixtures.listeners", "tests.fixtures.samba"]
 
 
 @pytest.fixture(autouse=True)

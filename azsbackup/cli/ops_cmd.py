@@ -173,4 +173,24 @@ def prune(app: App, dry_run: bool) -> None:
     app.result(report.to_dict(), "\n".join(lines))
 
 
-COMMANDS = [job_group, alert_group, scheduler_group, metrics, report, prune]
+@click.group("location")
+def location_group() -> None:
+    """The external location (SMB share or local path)."""
+
+
+@location_group.command("test")
+@pass_app
+def location_test(app: App) -> int:
+    """Check the external location: connect, log on, encryption, write/read/rename/delete, space, forecast."""
+    from azsbackup.service.location_test import check_location
+
+    report = check_location(app.controller())
+    doc = report.to_dict()
+    lines = [f"{'ok  ' if c['ok'] else 'FAIL'} {c['name']:<18} {c['detail']}" for c in doc["checks"]]
+    if report.error:
+        lines.append(f"hint: {report.error.hint}")
+    app.result(doc, "\n".join(lines))
+    return report.exit_code
+
+
+COMMANDS = [job_group, alert_group, scheduler_group, metrics, report, prune, location_group]

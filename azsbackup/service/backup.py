@@ -18,6 +18,7 @@ same job, once the internal copy is complete.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +96,12 @@ def run_backup(controller: Controller, events: EventSink, options: BackupOptions
 
 
 def export_and_retain(
-    controller: Controller, record: BackupRecord, job_id: str, events: EventSink, notifiers: list[Notifier]
+    controller: Controller,
+    record: BackupRecord,
+    job_id: str,
+    events: EventSink,
+    notifiers: list[Notifier],
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Apply retention to the internal store, then catch the external location up and apply it there.
 
@@ -104,7 +110,7 @@ def export_and_retain(
     """
     from azsbackup.service import export as ex
 
-    plan = ex.internal_plan(controller)
+    plan = ex.internal_plan(controller, now)
     ex.apply_retention_internal(controller, plan, events)
     path = controller.config().path
     if not path:

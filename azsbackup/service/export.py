@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from azsbackup.errors import AzsBackupError, NotConfigured
+from azsbackup.errors import AzsBackupError, InvalidPath, NotConfigured
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, BackupStatus, backup_id_time, iso, utc_now
 from azsbackup.service.catalog import MANIFEST, list_backups, read_manifest
@@ -39,8 +39,12 @@ COPY_CHUNK = 8 << 20
 
 
 @contextmanager
-def external_location(controller: Controller) -> Iterator[Location]:
-    """The ``MASBackup`` folder of the configured external location (stored credentials); closed on exit."""
+def external_location(controller: Controller, *, create_root: bool = True) -> Iterator[Location]:
+    """The ``MASBackup`` folder of the configured external location (stored credentials); closed on exit.
+
+    The configured folder itself must exist (a typo should fail loudly, not
+    create a stray folder); ``MASBackup`` below it is created when missing.
+    """
     from azsbackup.storage import open_location
     from azsbackup.storage.paths import Credentials, parse_location
 
@@ -51,6 +55,10 @@ def external_location(controller: Controller) -> Iterator[Location]:
     credentials = Credentials(config.username or "", controller.secrets.get("share_password") or "")
     location = open_location(spec, credentials, allow_unencrypted=config.allow_unencrypted)
     try:
+        if spec.path and not location.exists(""):
+            raise InvalidPath(location=spec.display, detail="the configured folder does not exist on the share")
+        if create_root:
+            location.makedirs(EXTERNAL_ROOT)
         yield Subtree(location, EXTERNAL_ROOT)
     finally:
         location.close()

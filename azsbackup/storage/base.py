@@ -1,7 +1,7 @@
 """The storage contract every location implements.
 
 A location is a tree of files addressed by relative POSIX paths
-(``MASBackup/20261124T215012Z-9f3a01bc/manifest.json``). It knows nothing of
+(``MASBackup/20261124T215012.345Z-9f3a01bc/manifest.json``). It knows nothing of
 archives or manifests. Guarantees every implementation gives, checked by the
 one conformance suite in ``tests/storage/test_conformance.py``:
 

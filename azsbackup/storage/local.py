@@ -178,8 +178,8 @@ class LocalLocation:
             fsync_dir(target.parent)
 
     def delete(self, path: str) -> None:
-        with contextlib.suppress(FileNotFoundError), self.translating_errors():
-            self._path(path).unlink()
+        with self.translating_errors():
+            self._path(path).unlink(missing_ok=True)
 
     def delete_tree(self, path: str) -> None:
         target = self._path(path)

@@ -22,6 +22,7 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
 
 
 def test_password_appears_nowhere(engine: Engine, cert_pair: CertPair, tmp_path: Path) -> None:
+    (tmp_path / "share").mkdir()
     runs = [
         engine.run(
             "config",
