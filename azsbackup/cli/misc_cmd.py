@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -27,12 +28,14 @@ def quickstart(app: App, root: Path) -> None:
     report = run_quickstart(root, app.events)
     lines = [f"azsbackup quickstart in {report.root}", ""]
     lines += [f"  {i + 1}. {s['step']:<14} {s['detail']}" for i, s in enumerate(report.steps)]
+    program = Path(sys.argv[0]).absolute() if Path(sys.argv[0]).name == "azsbackup" else "python -m azsbackup"
     lines += [
         "",
         "Try next (with the same controller):",
         f"  export AZSBACKUP_HOME={report.root / 'controller'}",
-        "  azsbackup backup list",
-        "  azsbackup config get",
+        f"  {program} backup list",
+        f"  {program} config get",
+        f"  {program} report --html {report.root / 'status.html'}",
     ]
     app.result(report.to_dict(), "\n".join(lines))
 

@@ -10,6 +10,7 @@ never fatal.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 from azsbackup.errors import AzsBackupError, NotFound
 from azsbackup.events import EventSink
-from azsbackup.model import SCHEMA, iso, utc_now
+from azsbackup.model import SCHEMA, iso, parse_iso, utc_now
 from azsbackup.monitoring.alerts import CATALOGUE, FAILURE_CODES, render
 from azsbackup.service.controller import Controller
 from azsbackup.state.db import transaction
@@ -182,3 +183,37 @@ def failure_facts(controller: Controller, *, backup_id: str, job_id: str, error:
         "port": port,
         "free": "unknown",
     }
+
+
+CERT_WARNING_DAYS = 30
+
+
+def check_certificate(
+    controller: Controller, events: EventSink, now: dt.datetime, notifiers: list[Notifier] | None = None
+) -> None:
+    """Raise certificate-expiring (30 days ahead) or certificate-expired; close them once a good one is set."""
+    cert = controller.config().encryption_cert
+    if cert is None:
+        return
+    not_after = parse_iso(cert.not_after)
+    facts = {"thumbprint": cert.thumbprint, "subject": cert.subject, "not_after": cert.not_after}
+    if not_after is None:
+        return
+    if not_after <= now:
+        raise_alert(
+            controller,
+            "certificate-expired",
+            facts,
+            events,
+            notifiers if notifiers is not None else notifiers_for(controller),
+        )
+    elif not_after - now <= dt.timedelta(days=CERT_WARNING_DAYS):
+        raise_alert(
+            controller,
+            "certificate-expiring",
+            facts,
+            events,
+            notifiers if notifiers is not None else notifiers_for(controller),
+        )
+    else:
+        close_alerts(controller, {"certificate-expiring", "certificate-expired"}, events)

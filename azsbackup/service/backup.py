@@ -45,6 +45,7 @@ from azsbackup.providers.base import ProviderContext
 from azsbackup.service.alerting import (
     Notifier,
     alert_code_for,
+    check_certificate,
     close_alerts,
     close_failure_alerts,
     failure_facts,
@@ -81,6 +82,7 @@ def run_backup(controller: Controller, events: EventSink, options: BackupOptions
     options = options or BackupOptions()
     recipients = recipient_certificates(controller)
     notifiers = notifiers_for(controller)
+    check_certificate(controller, events, utc_now(), notifiers)
     with controller.exclusive("backup"), recorded_job(controller, "backup", events, options.trigger) as job:
         try:
             record = _run_locked(controller, events, options, recipients)
@@ -116,9 +118,12 @@ def export_and_retain(
     if not path:
         return {"status": None, "path": None, "error": None}
     try:
-        with ex.external_location(controller) as target:
-            ex.export_pending(controller, target, events, set(plan.keep))
-            ex.apply_retention_external(controller, target, set(plan.keep), events)
+        with recorded_job(controller, "export", events) as job, ex.external_location(controller) as target:
+            job.backup_id = record.id
+            exported = ex.export_pending(controller, target, events, set(plan.keep))
+            deleted = ex.apply_retention_external(controller, target, set(plan.keep), events)
+            job.status, job.result = "Succeeded", {"exported": exported, "deleted": deleted}
+            ex.check_capacity(controller, target, events, notifiers)
     except AzsBackupError as exc:
         ex.set_export_status(controller, record.id, "Failed", exc.code)
         code = alert_code_for(exc)
@@ -138,13 +143,14 @@ def _alert_on_outcome(
         if record.export.get("status") != "Failed":
             close_failure_alerts(controller, events, notifiers)
         return
+    counted = [c for c in record.components if c["type"] != "controller"] or record.components
     failed = [c for c in record.components if c["status"] != ComponentStatus.SUCCEEDED]
     first_error = next((c["error"]["message"] for c in failed if c.get("error")), "unknown")
     facts = failure_facts(controller, backup_id=record.id, job_id=job_id, error=first_error)
     if record.status == BackupStatus.PARTIAL_SUCCEEDED:
         facts |= {
-            "succeeded": len(record.components) - len(failed),
-            "total": len(record.components),
+            "succeeded": sum(1 for c in counted if c["status"] == ComponentStatus.SUCCEEDED),
+            "total": len(counted),
             "failed": ", ".join(c["name"] for c in failed),
         }
         raise_alert(controller, "partial-backup", facts, events, notifiers)
@@ -223,6 +229,11 @@ def _back_up_component(
     except AzsBackupError as exc:
         result.error_code, result.error = exc.code, exc.message
         events.emit({"type": "error", **exc.to_dict(), "component": component.name})
+        archive = None
+    except Exception as exc:  # a provider bug must not stop the other components
+        unknown = AzsBackupError(f"component {component.name}: unexpected {type(exc).__name__}")
+        result.error_code, result.error = unknown.code, unknown.message
+        events.emit({"type": "error", **unknown.to_dict(), "component": component.name})
         archive = None
     else:
         result.status = ComponentStatus.SUCCEEDED

@@ -27,7 +27,7 @@ import filelock
 import platformdirs
 
 from azsbackup.crypto.signing import SigningKey
-from azsbackup.errors import Locked
+from azsbackup.errors import LocationError, Locked
 from azsbackup.model import iso, utc_now
 from azsbackup.osutil import IS_WINDOWS, restrict_to_owner
 from azsbackup.state import config as config_state
@@ -72,10 +72,13 @@ class Controller:
     # --- files -------------------------------------------------------------------
 
     def ensure_home(self) -> None:
+        """Create the controller directory (owner-only) on first use."""
         if not self.home.exists():
-            self.home.mkdir(parents=True)
+            try:
+                self.home.mkdir(parents=True)
+            except OSError as exc:
+                raise LocationError(location=str(self.home), detail=f"cannot create it: {exc.strerror}") from exc
             restrict_to_owner(self.home)
-        (self.home / "store").mkdir(exist_ok=True)
 
     @cached_property
     def db(self) -> sqlite3.Connection:
@@ -100,6 +103,7 @@ class Controller:
 
     @cached_property
     def store(self) -> LocalLocation:
+        """The internal store; its directory is created by the first write."""
         self.ensure_home()
         return LocalLocation(self.home / "store")
 

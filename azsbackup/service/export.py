@@ -200,3 +200,25 @@ def _retention_failed(
 def internal_plan(controller: Controller, now: dt.datetime | None = None) -> RetentionPlan:
     records = list_backups(controller)
     return plan_retention([(r.id, r.status) for r in records], controller.config().retention_days, now or utc_now())
+
+
+def check_capacity(controller: Controller, target: Location, events: EventSink, notifiers: list[Any]) -> None:
+    """Raise ``share-almost-full`` when the backups retention keeps will not fit; close it when they do."""
+    from azsbackup.monitoring.report import human_size
+    from azsbackup.service.alerting import close_alerts, raise_alert
+    from azsbackup.service.location_test import MARGIN, backups_kept
+
+    config = controller.config()
+    records = list_backups(controller)
+    if not records:
+        return
+    kept = backups_kept(config.frequency_hours, config.retention_days)
+    largest = max(r.stored_size for r in records[-5:])
+    needed = int(largest * kept * MARGIN)
+    held = sum(r.stored_size for r in records if r.id in complete_ids(target))
+    free = target.free_space().free
+    if needed - held > free:
+        facts = {"path": config.path, "free": human_size(free), "kept": kept, "needed": human_size(needed)}
+        raise_alert(controller, "share-almost-full", facts, events, notifiers)
+    else:
+        close_alerts(controller, {"share-almost-full"}, events, notifiers)

@@ -143,9 +143,14 @@ def run_quickstart(root: Path, events: EventSink) -> QuickstartReport:
     finally:
         writer.stop.set()
         writer.join(10)
+    summary = (
+        f"backup {record.id}: {record.status}, {len(record.components)} components, "
+        f"{record.size / 1e6:.1f} MB of data stored as {record.stored_size / 1e6:.1f} MB, encrypted; "
+        f"the database took {writer.commits} commits while it was backed up"
+    )
     report.step(
         "backup",
-        f"backup {record.id}: {record.status}",
+        summary,
         id=record.id,
         status=record.status,
         size=record.size,

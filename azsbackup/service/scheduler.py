@@ -29,14 +29,13 @@ from typing import Any
 from azsbackup.errors import AzsBackupError, Locked
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, BackupStatus, Trigger, iso, parse_iso, utc_now
-from azsbackup.service.alerting import close_alerts, notifiers_for, raise_alert
+from azsbackup.service.alerting import check_certificate, close_alerts, notifiers_for, raise_alert
 from azsbackup.service.controller import Controller
 from azsbackup.state.db import transaction
 
 ANCHOR_KEY = "scheduler.anchor"
 LAST_RUN_KEY = "scheduler.last_scheduled"
 MAX_SLEEP_S = 30.0
-CERT_WARNING_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -167,22 +166,6 @@ class Scheduler:
         check_certificate(self.controller, self.events, now)
         if schedule.enabled:
             check_overdue(self.controller, self.events, now, schedule)
-
-
-def check_certificate(controller: Controller, events: EventSink, now: dt.datetime) -> None:
-    cert = controller.config().encryption_cert
-    if cert is None:
-        return
-    not_after = parse_iso(cert.not_after)
-    facts = {"thumbprint": cert.thumbprint, "subject": cert.subject, "not_after": cert.not_after}
-    if not_after is None:
-        return
-    if not_after <= now:
-        raise_alert(controller, "certificate-expired", facts, events, notifiers_for(controller))
-    elif not_after - now <= dt.timedelta(days=CERT_WARNING_DAYS):
-        raise_alert(controller, "certificate-expiring", facts, events, notifiers_for(controller))
-    else:
-        close_alerts(controller, {"certificate-expiring", "certificate-expired"}, events)
 
 
 def check_overdue(controller: Controller, events: EventSink, now: dt.datetime, schedule: Schedule) -> None:

@@ -53,7 +53,9 @@ class Credentials:
 
 
 def _invalid(value: str) -> InvalidValue:
-    return InvalidValue(field="path", value=repr(value), allowed=ALLOWED)
+    # A password typed into an smb:// URL must not be echoed back.
+    shown = re.sub(r"(?i)^(smb://)[^/@]*@", r"\1***@", value.strip())
+    return InvalidValue(field="path", value=repr(shown), allowed=ALLOWED)
 
 
 def parse_location(value: str) -> LocationSpec:

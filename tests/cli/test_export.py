@@ -236,3 +236,52 @@ def test_retention_and_prune_on_both_places(configured: Engine, smb_server: Samb
     assert not (store / old_id).exists() and not (share / old_id).exists()
     assert configured.run("prune", "--dry-run").json["paths_to_delete"] == []
     configured.run("backup", "verify", first)
+
+
+def test_smbd_stopped_mid_transfer_then_catch_up(
+    configured: Engine, fresh_smb_server: SambaServer, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    big = tmp_path / "big"
+    big.mkdir()
+    with (big / "noise.bin").open("wb") as fh:
+        for _ in range(40):
+            fh.write(os.urandom(4 << 20))
+    configured.run("component", "add", "big", "--type", "directory", "--path", str(big))
+    configure_share(configured, fresh_smb_server, "share", "midway")
+    exported = fresh_smb_server.share_dir("share") / "midway" / "MASBackup"
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "azsbackup", "--json", "backup", "start"],
+        env=configured.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(".partial-" in p.name for p in exported.rglob("*")):
+        time.sleep(0.005)
+    fresh_smb_server.stop()
+    out, err = process.communicate(timeout=120)
+    backup = json.loads(out)
+    assert backup["status"] == "Succeeded" and backup["export"]["status"] == "Failed", err
+    assert backup["export"]["error"]["code"] in {"share-connection-lost", "share-unreachable"}
+    assert not list(exported.rglob("manifest.json")), "a half-exported backup looks complete on the share"
+    alerts = configured.run("alert", "list").json["alerts"]
+    assert [a["code"] for a in alerts] in (["export-failed"], ["share-unreachable"])
+    configured.run("backup", "verify", backup["id"])
+
+    fresh_smb_server.start()
+    second = configured.run("backup", "start").json
+    assert second["export"]["status"] == "Succeeded"
+    assert sorted(p.name for p in exported.iterdir() if (p / "manifest.json").exists()) == sorted(
+        [backup["id"], second["id"]]
+    )
+    assert configured.run("alert", "list").json["alerts"] == []
+    configured.run("prune")
+    assert not [p for p in exported.rglob("*") if ".partial-" in p.name]
