@@ -88,9 +88,9 @@ def run(server: object, source: Path, size: int, runs: int, work: Path) -> dict[
         results["azsbackup export (write)"].append(timed(export))
         results["azsbackup read-back"].append(timed(read_back))
         put = [*base, "-c", f"put {source} smbclient.bin"]
-        results["smbclient put"].append(timed(lambda: subprocess.run(put, check=True, capture_output=True)))
+        results["smbclient put"].append(timed(lambda argv=put: subprocess.run(argv, check=True, capture_output=True)))
         get = [*base, "-c", f"get smbclient.bin {work / 'got.bin'}"]
-        results["smbclient get"].append(timed(lambda: subprocess.run(get, check=True, capture_output=True)))
+        results["smbclient get"].append(timed(lambda argv=get: subprocess.run(argv, check=True, capture_output=True)))
     location.close()
     return results
 
