@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 
-CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 720, 180, 28
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 1200, 160, 28
 
 
 @cache

@@ -170,3 +170,16 @@ def test_one_failing_component_gives_partial_and_the_rest_restores(
     configured.run("restore", backup["id"], *key_args(cert_pair), "--to", str(target), input=cert_pair.password + "\n")
     assert snapshot(target / "tree") == snapshot(source)
     assert not (target / "broken").exists()
+
+
+def test_delete_removes_a_backup_and_only_that_one(configured: Engine, tmp_path: Path) -> None:
+    source = tmp_path / "tree"
+    build_sample_tree(source)
+    configured.run("component", "add", "tree", "--type", "directory", "--path", str(source))
+    first = configured.run("backup", "start").json["id"]
+    second = configured.run("backup", "start").json["id"]
+    configured.run("backup", "delete", first)
+    assert [b["id"] for b in configured.run("backup", "list").json["backups"]] == [second]
+    assert not (configured.home / "store" / first).exists()
+    configured.error("backup", "delete", first, code="not-found", exit_code=14)
+    configured.run("backup", "verify", second)
