@@ -1,0 +1,44 @@
+"""The benchmark runs end to end on a tiny dataset, so it cannot rot (figures come from `bench/run.py`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_smoke(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--size-mib",
+            "4",
+            "--runs",
+            "1",
+            "--no-install",
+            "--out",
+            str(tmp_path / "out"),
+            "--work",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    names = {r["name"] for r in doc["results"]}
+    assert {
+        "azsbackup backup",
+        "azsbackup restore",
+        "restic backup",
+        "borg create (lz4)",
+        "tar | zstd -T0 -3",
+        "cp -a",
+    } <= names
+    assert all(r["value"] is not None for r in doc["ratios"]), doc["ratios"]
+    assert "| ratio | value | target |" in (tmp_path / "out" / "results.md").read_text()
