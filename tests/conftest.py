@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.controllers", "tests.fixtures.listeners", "tests.fixtures.samba"]
+pytest_plugins = [
+    "tests.fixtures.controllers",
+    "tests.fixtures.listeners",
+    "tests.fixtures.samba",
+    "tests.fixtures.winrm",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ tree-sitter-powershell, which reads parameter blocks correctly.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -90,7 +91,9 @@ def _attributes(node: Node) -> tuple[dict[str, list[str]], str]:
                 continue
             name = next(c for c in item.children if c.type == "attribute_name")
             arguments = next((c for c in item.children if c.type == "attribute_arguments"), None)
-            values = [text(a).strip() for a in arguments.children if a.type == "attribute_argument"] if arguments else []
+            values = (
+                [text(a).strip() for a in arguments.children if a.type == "attribute_argument"] if arguments else []
+            )
             attributes[text(name)] = [string_value_text(v) for v in values]
     return attributes, type_name
 
@@ -131,7 +134,7 @@ def _engine_calls(function: Node) -> list[EngineCall]:
         elements = next(c for c in command.children if c.type == "command_elements")
         parts = [c for c in elements.children if c.type != "command_argument_sep"]
         values: dict[str, Node] = {}
-        for flag, value in zip(parts, parts[1:], strict=False):
+        for flag, value in itertools.pairwise(parts):
             if flag.type == "command_parameter":
                 values[text(flag).lstrip("-")] = value
         words = [string_value(n) for n in walk(values["Command"]) if n.type == "string_literal"]
@@ -166,8 +169,9 @@ def functions(path: Path) -> list[Function]:
     found = []
     for node in (n for n in walk(root) if n.type == "function_statement"):
         name = text(next(c for c in node.children if c.type == "function_name"))
-        found.append(Function(name, node, _parameters(node), _help(node), _binding(node), _engine_calls(node),
-                              _options(node)))
+        found.append(
+            Function(name, node, _parameters(node), _help(node), _binding(node), _engine_calls(node), _options(node))
+        )
     return found
 
 

@@ -24,8 +24,13 @@ PUBLIC = sorted((MODULE / "Public").glob("*.ps1"))
 REMOTE_PARAMETERS = {"ComputerName", "Credential", "Session"}
 MODULE_ONLY = {("Start-AzsBackup", "AsJob"), ("Start-AzsBackup", "Wait")}
 CHANGING_VERBS = {"Set", "Clear", "Start", "Restore", "Remove", "Invoke", "Close", "Add", "New"}
-HIGH_IMPACT = {"Restore-AzsBackup", "Remove-AzsBackup", "Clear-AzsBackupConfiguration",
-               "Remove-AzsBackupComponent", "Invoke-AzsPruneBackupLocationExternalStore"}
+HIGH_IMPACT = {
+    "Restore-AzsBackup",
+    "Remove-AzsBackup",
+    "Clear-AzsBackupConfiguration",
+    "Remove-AzsBackupComponent",
+    "Invoke-AzsPruneBackupLocationExternalStore",
+}
 SECRET_KEYS = {"password", "key_password", "remote_password"}
 
 
@@ -70,8 +75,10 @@ def test_exports_equal_files_equal_functions() -> None:
     aliases = manifest_list(MODULE / "AzsBackup.psd1", "AliasesToExport")
     assert aliases == ["Set-AzsBackupShare", "Get-AzsBackupLocation"]
     psm1 = (MODULE / "AzsBackup.psm1").read_text()
-    for alias, target in (("Set-AzsBackupShare", "Set-AzsBackupConfiguration"),
-                          ("Get-AzsBackupLocation", "Get-AzsBackupConfiguration")):
+    for alias, target in (
+        ("Set-AzsBackupShare", "Set-AzsBackupConfiguration"),
+        ("Get-AzsBackupLocation", "Get-AzsBackupConfiguration"),
+    ):
         assert f"-Name '{alias}' -Value '{target}'" in psm1
 
 
@@ -98,8 +105,7 @@ def test_every_parameter_maps_to_an_engine_option(function: Function) -> None:
 def test_validation_matches_the_engine(function: Function) -> None:
     for option, deciders in function.options.items():
         for parameter in (p for p in function.parameters if p.name in deciders):
-            click_param = next(click_options(click_command(c.command))[option] for c in function.calls
-                               if c.has_options)
+            click_param = next(click_options(click_command(c.command))[option] for c in function.calls if c.has_options)
             if "ValidateRange" in parameter.attributes:
                 low, high = (int(v) for v in parameter.attributes["ValidateRange"])
                 assert isinstance(click_param.type, click.IntRange), f"{function.name} -{parameter.name}"
@@ -131,7 +137,9 @@ def test_state_changing_cmdlets_support_should_process(function: Function) -> No
 @pytest.mark.parametrize("function", public_functions(), ids=lambda f: f.name)
 def test_secrets_only_travel_in_the_secret_map(function: Function) -> None:
     for parameter in (p for p in function.parameters if p.type == "securestring"):
-        uses = [n for n in walk(function.node) if n.type == "variable" and text(n).lower() == f"${parameter.name}".lower()]
+        uses = [
+            n for n in walk(function.node) if n.type == "variable" and text(n).lower() == f"${parameter.name}".lower()
+        ]
         secret_maps = [c.secret_node for c in function.calls if c.secret_node is not None]
         for use in uses:
             if use.parent is not None and use.parent.type == "script_parameter":
@@ -158,13 +166,16 @@ def test_secrets_reach_the_engine_on_stdin_as_the_module_sends_them(tmp_path: Pa
 
     env = {"AZSBACKUP_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
     base = [sys.executable, "-m", "azsbackup", "--json", "--log-json"]
-    run = subprocess.run([*base, "--secrets-stdin", "cert", "new", "--name", "ps", "--out-dir", str(tmp_path)],
-                         input=json.dumps({"password": "Module-Secret-123"}), capture_output=True, text=True,
-                         env=env)
+    run = subprocess.run(
+        [*base, "--secrets-stdin", "cert", "new", "--name", "ps", "--out-dir", str(tmp_path)],
+        input=json.dumps({"password": "Module-Secret-123"}),
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["schema"] == "azsbackup/1"
-    bad = subprocess.run([*base, "config", "set", "--frequency-hours", "13"], capture_output=True, text=True,
-                         env=env)
+    bad = subprocess.run([*base, "config", "set", "--frequency-hours", "13"], capture_output=True, text=True, env=env)
     assert bad.returncode == 10
     error = json.loads(bad.stdout)
     assert error["type"] == "error" and error["code"] == "usage-error" and error["exit_code"] == 10
@@ -174,11 +185,30 @@ def test_secrets_reach_the_engine_on_stdin_as_the_module_sends_them(tmp_path: Pa
 def test_pip_install_ships_the_module(tmp_path: Path) -> None:
     root = MODULE.parents[1]
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target",
-         str(tmp_path / "site"), str(root)], capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(tmp_path / "site"),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert install.returncode == 0, install.stderr[-2000:]
-    shown = subprocess.run([sys.executable, "-m", "azsbackup", "psmodule", "path"], capture_output=True, text=True,
-                           env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    shown = subprocess.run(
+        [sys.executable, "-m", "azsbackup", "psmodule", "path"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
     assert shown.returncode == 0, shown.stderr
     path = Path(shown.stdout.strip())
     assert path.is_relative_to(tmp_path / "site") and (path / "AzsBackup.psd1").exists()

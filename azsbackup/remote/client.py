@@ -1,0 +1,192 @@
+"""Running AzsBackup cmdlets on a remote Windows host over WinRM (PSRP), from Python on any OS.
+
+:class:`RemoteClient` wraps pypsrp: one WSMan connection and one runspace pool,
+opened on first use and reused for every call. Each call runs exactly one
+cmdlet with its parameters passed as PSRP parameters (never interpolated into
+script text), and returns plain Python values: PowerShell objects become
+dicts (with their type names under ``ps_type``), hashtables dicts, arrays lists.
+
+HTTPS on 5986 with certificate validation is the default. Plain HTTP and
+skipping validation are explicit opt-outs, each logged as a warning.
+
+Failures are typed (:mod:`azsbackup.errors`): the host cannot be reached,
+its TLS certificate does not validate, the credentials are refused, a WSMan
+fault, or the remote cmdlet reported an error (with its FullyQualifiedErrorId).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self, cast
+
+from azsbackup.errors import RemoteAuthFailed, RemoteCommandError, RemoteError, RemoteTlsError, RemoteUnreachable
+
+log = logging.getLogger(__name__)
+
+AUTH_METHODS = ("negotiate", "ntlm", "kerberos", "credssp")
+
+
+@dataclass
+class RemoteSettings:
+    host: str
+    username: str
+    password: str = field(repr=False)
+    port: int | None = None
+    ssl: bool = True
+    cert_validation: bool | str = True
+    """True, False, or the path of a CA bundle / the host's certificate to trust."""
+    auth: str = "negotiate"
+    operation_timeout: int = 20
+    connection_timeout: int = 30
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (5986 if self.ssl else 5985)
+
+
+def to_python(value: Any) -> Any:
+    """pypsrp's deserialised objects as plain Python values."""
+    from pypsrp.complex_objects import GenericComplexObject
+
+    if isinstance(value, GenericComplexObject):
+        result: dict[str, Any] = {"ps_type": list(value.types)}
+        for key, item in {**value.adapted_properties, **value.extended_properties}.items():
+            result[key] = to_python(item)
+        if value.property_sets:
+            result["items"] = [to_python(v) for v in value.property_sets]
+        return result
+    if isinstance(value, dict):
+        return {str(k): to_python(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_python(v) for v in value]
+    return value
+
+
+class RemoteClient:
+    """A reusable connection to one host's PowerShell remoting endpoint."""
+
+    def __init__(self, settings: RemoteSettings, *, on_warning: Callable[[str], None] | None = None) -> None:
+        self.settings = settings
+        self._on_warning = on_warning or (lambda message: log.warning("%s: %s", settings.host, message))
+        self._wsman: Any = None
+        self._pool: Any = None
+        if not settings.ssl:
+            log.warning("%s: WinRM over plain HTTP: only message encryption protects the traffic", settings.host)
+        if settings.cert_validation is False:
+            log.warning("%s: TLS certificate validation is off: the host's identity is not checked", settings.host)
+
+    # --- connection ---------------------------------------------------------------------------
+
+    def _open(self) -> Any:
+        if self._pool is not None:
+            return self._pool
+        from pypsrp.powershell import RunspacePool
+        from pypsrp.wsman import WSMan
+
+        s = self.settings
+        if s.auth not in AUTH_METHODS:
+            raise RemoteError(
+                host=s.host, detail=f"unknown auth method {s.auth!r}; use one of {', '.join(AUTH_METHODS)}"
+            )
+        with self._translating("connect"):
+            self._wsman = WSMan(
+                s.host,
+                port=s.effective_port,
+                username=s.username,
+                password=s.password,
+                ssl=s.ssl,
+                cert_validation=cast(Any, s.cert_validation),  # pypsrp also takes a CA path here
+                auth=s.auth,
+                encryption="auto" if not s.ssl else "never",
+                operation_timeout=s.operation_timeout,
+                connection_timeout=s.connection_timeout,
+            )
+            pool = RunspacePool(self._wsman)
+            pool.open()
+        self._pool = pool
+        return pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            try:
+                self._pool.close()
+            except Exception as exc:  # closing a dead connection must not mask the real error
+                log.debug("closing the runspace pool failed: %s", type(exc).__name__)
+            self._pool = None
+        if self._wsman is not None:
+            self._wsman.close()
+            self._wsman = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- calls ----------------------------------------------------------------------------------
+
+    def invoke(self, command: str, parameters: Mapping[str, Any] | None = None) -> list[Any]:
+        """Run one cmdlet remotely; return its output as Python values."""
+        from pypsrp.powershell import PowerShell
+
+        pool = self._open()
+        shell = PowerShell(pool)
+        shell.add_cmdlet(command)
+        for name, value in (parameters or {}).items():
+            if value is True:
+                shell.add_parameter(name)  # a switch
+            elif value is not None and value is not False:
+                shell.add_parameter(name, value)
+        with self._translating(command):
+            output = shell.invoke()
+        for warning in shell.streams.warning:
+            self._on_warning(str(warning))
+        if shell.had_errors:
+            record = shell.streams.error[0] if shell.streams.error else None
+            error_id = getattr(record, "fq_error", None) or "unknown"
+            message = str(record) if record is not None else "the remote command failed"
+            raise RemoteCommandError(host=self.settings.host, error_id=error_id, detail=message)
+        return [to_python(item) for item in output]
+
+    def _translating(self, action: str) -> _Translator:
+        return _Translator(self.settings, action)
+
+
+class _Translator:
+    """Maps pypsrp / requests exceptions to azsbackup's remote errors (no password in any message)."""
+
+    def __init__(self, settings: RemoteSettings, action: str) -> None:
+        self._settings = settings
+        self._action = action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None or isinstance(exc, RemoteError):
+            return
+        from pypsrp.exceptions import AuthenticationError, WinRMError, WinRMTransportError, WSManFaultError
+        from requests.exceptions import ConnectionError as RequestsConnectionError
+        from requests.exceptions import SSLError, Timeout
+
+        s = self._settings
+        where = f"{s.host}:{s.effective_port}"
+        if isinstance(exc, SSLError):
+            raise RemoteTlsError(host=where, detail="the TLS certificate did not validate") from exc
+        if isinstance(exc, AuthenticationError) or (
+            isinstance(exc, WinRMTransportError) and getattr(exc, "code", None) == 401
+        ):
+            raise RemoteAuthFailed(host=where, detail=f"the credentials of {s.username} were refused") from exc
+        if isinstance(exc, RequestsConnectionError | Timeout):
+            raise RemoteUnreachable(host=where, detail=f"cannot connect ({type(exc).__name__})") from exc
+        if isinstance(exc, WSManFaultError):
+            raise RemoteError(host=where, detail=f"WSMan fault {exc.code}: {exc.reason}") from exc
+        if isinstance(exc, WinRMError):
+            raise RemoteError(host=where, detail=f"{self._action}: {type(exc).__name__}") from exc

@@ -1,0 +1,105 @@
+"""The pypsrp client against the WSMan/PSRP test double over HTTPS with NTLM: the AzsBackup cmdlets run
+remotely give what a local run gives, and every failure is typed."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+
+from azsbackup.errors import RemoteAuthFailed, RemoteCommandError, RemoteTlsError, RemoteUnreachable
+from azsbackup.remote.client import RemoteClient, RemoteSettings
+from tests.engine import Engine
+from tests.fixtures.controllers import CertPair
+from tests.fixtures.winrm import PASSWORD, USER, Endpoint
+from tests.winrm_endpoint.azsbackup_cmdlets import register_azsbackup_cmdlets
+
+
+def settings(endpoint: Endpoint, **overrides: object) -> RemoteSettings:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "username": USER,
+        "password": PASSWORD,
+        "port": endpoint.port,
+        "auth": "ntlm",
+        "cert_validation": str(endpoint.ca_path),
+    }
+    values.update(overrides)
+    return RemoteSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def remote_engine(winrm_https: Endpoint, engine: Engine) -> Engine:
+    register_azsbackup_cmdlets(winrm_https.server, engine.home)
+    return engine
+
+
+def test_configure_back_up_verify_and_restore_remotely(
+    winrm_https: Endpoint, remote_engine: Engine, cert_pair: CertPair, tmp_path: Path
+) -> None:
+    source = tmp_path / "tree"
+    source.mkdir()
+    (source / "a.conf").write_text("remote")
+    shells_before = len(winrm_https.server.shells)
+    with RemoteClient(settings(winrm_https)) as client:
+        config = client.invoke(
+            "Set-AzsBackupConfiguration",
+            {"EncryptionCertPath": str(cert_pair.cer), "BackupFrequencyInHours": 6, "Confirm": False},
+        )[0]
+        assert config["frequency_hours"] == 6
+        client.invoke("Add-AzsBackupComponent", {"Name": "tree", "Type": "directory", "Path": str(source)})
+        backup = client.invoke("Start-AzsBackup", {})[0]
+        assert backup["status"] == "Succeeded"
+        listed = client.invoke("Get-AzsBackup", {})
+        verified = client.invoke("Test-AzsBackup", {"Id": backup["id"]})[0]
+        restored = client.invoke(
+            "Restore-AzsBackup",
+            {
+                "Id": backup["id"],
+                "DecryptionCertPath": str(cert_pair.pfx),
+                "DecryptionCertPassword": cert_pair.password,
+                "Destination": str(tmp_path / "out"),
+                "ComponentName": ["tree"],
+            },
+        )[0]
+        assert len(winrm_https.server.shells) == shells_before + 1, "one runspace pool serves every call"
+
+    local_list = remote_engine.run("backup", "list").json["backups"]
+    assert [b["id"] for b in listed] == [b["id"] for b in local_list] == [backup["id"]]
+    assert verified["status"] == "Verified"
+    assert restored["status"] == "Restored"
+    assert (tmp_path / "out" / "tree" / "a.conf").read_text() == "remote"
+    assert remote_engine.run("config", "get").json["frequency_hours"] == 6
+
+
+def test_remote_cmdlet_errors_carry_their_id(winrm_https: Endpoint, remote_engine: Engine) -> None:
+    with RemoteClient(settings(winrm_https)) as client:
+        with pytest.raises(RemoteCommandError) as caught:
+            client.invoke("Get-AzsBackup", {"Id": "20260101T000000Z-00000000"})
+        assert caught.value.facts["error_id"] == "AzsBackup.not-found"
+        with pytest.raises(RemoteCommandError) as unknown:
+            client.invoke("Format-Disk", {"Confirm": False})
+        assert unknown.value.facts["error_id"] == "CommandNotFoundException"
+
+
+def test_wrong_password_is_refused(winrm_https: Endpoint, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(RemoteAuthFailed) as caught, RemoteClient(settings(winrm_https, password="Wr0ng-Pass!")) as c:
+        c.invoke("Get-AzsBackupConfiguration")
+    assert caught.value.exit_code == 12
+    assert "Wr0ng-Pass!" not in str(caught.value) + caplog.text and PASSWORD not in caplog.text
+
+
+def test_closed_port_is_unreachable(winrm_https: Endpoint) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(RemoteUnreachable), RemoteClient(settings(winrm_https, port=port, connection_timeout=5)) as c:
+        c.invoke("Get-AzsBackupConfiguration")
+
+
+def test_self_signed_certificate_fails_validation(winrm_https: Endpoint) -> None:
+    with pytest.raises(RemoteTlsError), RemoteClient(settings(winrm_https, cert_validation=True)) as client:
+        client.invoke("Get-AzsBackupConfiguration")
