@@ -33,12 +33,50 @@ from azsbackup.errors import AzsBackupError, ExitCode, Interrupted, UsageError
     envvar="AZSBACKUP_HOME",
     help="Controller directory (default: AZSBACKUP_HOME, else the platform's data directory).",
 )
+@click.option("--computer-name", help="Run the command on this Windows host through its AzsBackup cmdlets (WinRM).")
+@click.option("--port", type=click.IntRange(1, 65535), help="WinRM port (default 5986 with HTTPS, 5985 without).")
+@click.option("--no-ssl", is_flag=True, help="Use WinRM over HTTP with message encryption instead of HTTPS.")
+@click.option("--no-cert-validation", is_flag=True, help="Do not validate the host's TLS certificate (test networks).")
+@click.option("--ca-cert", type=click.Path(dir_okay=False), help="CA bundle or certificate to validate the host with.")
+@click.option(
+    "--username",
+    "remote_username",
+    help="Account on the host (password: remote_password secret, or AZSBACKUP_REMOTE_PASSWORD).",
+)
+@click.option(
+    "--auth",
+    type=click.Choice(["negotiate", "ntlm", "kerberos", "credssp"]),
+    default="negotiate",
+    show_default=True,
+    help="WinRM authentication.",
+)
 @click.pass_context
 def cli(
-    ctx: click.Context, json_output: bool, log_json: bool, secrets_stdin: bool, debug: bool, home: Path | None
+    ctx: click.Context,
+    json_output: bool,
+    log_json: bool,
+    secrets_stdin: bool,
+    debug: bool,
+    home: Path | None,
+    computer_name: str | None,
+    port: int | None,
+    no_ssl: bool,
+    no_cert_validation: bool,
+    ca_cert: str | None,
+    remote_username: str | None,
+    auth: str,
 ) -> None:
     """azsbackup: encrypted, signed backups of infrastructure components."""
     ctx.obj = App(json_output=json_output, log_json=log_json, secrets_stdin=secrets_stdin, debug=debug, home=home)
+    if computer_name:
+        ctx.obj.remote = {
+            "host": computer_name,
+            "port": port,
+            "ssl": not no_ssl,
+            "username": remote_username or "",
+            "cert_validation": False if no_cert_validation else (ca_cert or True),
+            "auth": auth,
+        }
 
 
 def _register() -> None:
@@ -66,6 +104,11 @@ def run(argv: list[str] | None = None) -> int:
     ctx: click.Context | None = None
     try:
         with cli.make_context("azsbackup", list(sys.argv[1:] if argv is None else argv)) as ctx:
+            if ctx.params.get("computer_name"):
+                from azsbackup.cli.remote_cmd import run_remote
+
+                ctx.invoke(cli.callback or (lambda **_: None), **ctx.params)  # sets up ctx.obj, runs no sub-command
+                return run_remote(ctx)
             result = cli.invoke(ctx)
         return int(result) if isinstance(result, int) else ExitCode.OK
     except click.exceptions.Exit as exc:

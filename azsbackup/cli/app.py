@@ -36,6 +36,8 @@ class App:
     secrets_stdin: bool = False
     home: Path | None = None
     events: EventSink = field(default_factory=EventSink)
+    remote: dict[str, Any] = field(default_factory=dict)
+    """Connection settings when the command runs on another host (--computer-name)."""
     _secrets: SuppliedSecrets | None = None
     _stdin_line_used: bool = False
 

@@ -103,3 +103,53 @@ def test_closed_port_is_unreachable(winrm_https: Endpoint) -> None:
 def test_self_signed_certificate_fails_validation(winrm_https: Endpoint) -> None:
     with pytest.raises(RemoteTlsError), RemoteClient(settings(winrm_https, cert_validation=True)) as client:
         client.invoke("Get-AzsBackupConfiguration")
+
+
+def test_cli_computer_name_gives_what_a_local_run_gives(
+    winrm_https: Endpoint, remote_engine: Engine, cert_pair: CertPair, tmp_path: Path
+) -> None:
+    import json
+
+    remote = Engine(tmp_path / "unused-local-home")
+    connect = [
+        "--computer-name",
+        "127.0.0.1",
+        "--port",
+        str(winrm_https.port),
+        "--ca-cert",
+        str(winrm_https.ca_path),
+        "--username",
+        USER,
+        "--auth",
+        "ntlm",
+        "--secrets-stdin",
+    ]
+    secrets = json.dumps({"remote_password": PASSWORD})
+    remote.run(
+        *connect, "config", "set", "--encryption-cert", str(cert_pair.cer), "--retention-days", "3", input=secrets
+    )
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "f").write_text("x")
+    remote.run(*connect, "component", "add", "src", "--type", "directory", "--path", str(source), input=secrets)
+    started = remote.run(*connect, "backup", "start", input=secrets).json
+    listed = remote.run(*connect, "backup", "list", input=secrets).json
+    local = remote_engine.run("backup", "list").json
+    assert listed["backups"] == local["backups"] and listed["backups"][0]["id"] == started["id"]
+    assert remote.run(*connect, "config", "get", input=secrets).json == remote_engine.run("config", "get").json
+
+    restored = remote.run(
+        *connect,
+        "restore",
+        started["id"],
+        "--key",
+        str(cert_pair.pfx),
+        "--to",
+        str(tmp_path / "out"),
+        input=json.dumps({"remote_password": PASSWORD, "key_password": cert_pair.password}),
+    )
+    assert restored.json["status"] == "Restored" and (tmp_path / "out" / "src" / "f").read_text() == "x"
+    assert not (tmp_path / "unused-local-home").exists()
+
+    wrong = remote.run(*connect, "config", "get", input=json.dumps({"remote_password": "Nope-Nope-1"}), expect=12)
+    assert wrong.json["code"] == "remote-authentication-failed" and "Nope-Nope-1" not in wrong.stdout + wrong.stderr
