@@ -26,19 +26,34 @@ def component_group() -> None:
 @click.option("--host", help="winrm: the Windows host.")
 @click.option("--remote-path", help="winrm: the directory on the host.")
 @click.option("--remote-username", help="winrm: account on the host (password: remote_password secret).")
+@click.option("--remote-port", type=click.IntRange(1, 65535), help="winrm: port (default 5986).")
+@click.option("--remote-ca-cert", help="winrm: CA bundle or certificate that validates the host.")
+@click.option(
+    "--remote-auth",
+    type=click.Choice(["negotiate", "ntlm", "kerberos", "credssp"]),
+    help="winrm: authentication (default negotiate).",
+)
 @pass_app
 def component_add(app: App, /, name: str, type_name: str, **options: object) -> None:
     """Register component NAME of the given type."""
     from azsbackup.service.components import add_component
 
     settings = _settings_from_options(type_name, options)
-    component = add_component(app.controller(), name, type_name, settings)
+    password = app.secret("remote_password", from_stdin_line=False, field_name="remote password")
+    component = add_component(
+        app.controller(), name, type_name, settings, password=password if type_name == "winrm" else None
+    )
     app.result({"schema": "azsbackup/1", **component.to_dict()}, f"added {name}: {component.provider.describe()}")
 
 
 def _settings_from_options(type_name: str, options: dict[str, object]) -> dict[str, object]:
     """Map CLI options to provider settings; options a type does not take are rejected by the provider."""
-    renames = {"remote_username": "username", "remote_path": "remote_path"}
+    renames = {
+        "remote_username": "username",
+        "remote_port": "port",
+        "remote_ca_cert": "cert_validation",
+        "remote_auth": "auth",
+    }
     settings: dict[str, object] = {}
     for key, value in options.items():
         if value is None or value == ():

@@ -144,6 +144,9 @@ class RemoteClient:
                 shell.add_parameter(name, value)
         with self._translating(command):
             output = shell.invoke()
+            # The pool keeps every pipeline (and its output) until it is closed: close it now, so a long
+            # series of calls (a file streamed in chunks) does not grow memory.
+            shell.close()
         for warning in shell.streams.warning:
             self._on_warning(str(warning))
         if shell.had_errors:

@@ -34,8 +34,13 @@ class Component:
         }
 
 
-def add_component(controller: Controller, name: str, type_name: str, settings: Mapping[str, object]) -> Component:
-    """Validate and register a component; nothing is stored if anything is invalid."""
+def add_component(
+    controller: Controller, name: str, type_name: str, settings: Mapping[str, object], *, password: str | None = None
+) -> Component:
+    """Validate and register a component; nothing is stored if anything is invalid.
+
+    ``password`` is the remote account's password of a ``winrm`` component; it goes to the secrets file.
+    """
     check_component_name(name)
     if name == CONTROLLER_NAME:
         raise InvalidValue(
@@ -51,7 +56,11 @@ def add_component(controller: Controller, name: str, type_name: str, settings: M
             "INSERT INTO components (name, type, settings, enabled, created) VALUES (?, ?, ?, 1, ?)",
             (name, type_name, json.dumps(provider.settings(), sort_keys=True), iso(utc_now())),
         )
-    return Component(name, type_name, provider)
+    if password:
+        from azsbackup.providers.winrm import secret_key
+
+        controller.secrets.set(secret_key(name), password)
+    return Component(name, type_name, _with_secrets(controller, provider))
 
 
 def remove_component(controller: Controller, name: str) -> None:
@@ -60,9 +69,16 @@ def remove_component(controller: Controller, name: str) -> None:
             raise NotFound(kind="component", name=name, how="azsbackup component list")
 
 
+def _with_secrets(controller: Controller, provider: Provider) -> Provider:
+    bind = getattr(provider, "bind_secrets", None)
+    if bind is not None:
+        bind(controller.secrets.get)
+    return provider
+
+
 def list_components(controller: Controller, *, include_controller: bool = False) -> list[Component]:
     """The registered components in name order; with the implicit ``controller`` component last if asked."""
-    components = [_from_row(row) for row in controller.db.execute("SELECT * FROM components ORDER BY name")]
+    components = [_from_row(controller, row) for row in controller.db.execute("SELECT * FROM components ORDER BY name")]
     if include_controller:
         components.append(controller_component(controller))
     return components
@@ -79,9 +95,9 @@ def get_component(controller: Controller, name: str) -> Component:
     row = controller.db.execute("SELECT * FROM components WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise NotFound(kind="component", name=name, how="azsbackup component list")
-    return _from_row(row)
+    return _from_row(controller, row)
 
 
-def _from_row(row: sqlite3.Row) -> Component:
+def _from_row(controller: Controller, row: sqlite3.Row) -> Component:
     provider = provider_type(row["type"]).from_settings(row["name"], json.loads(row["settings"]))
-    return Component(row["name"], row["type"], provider, bool(row["enabled"]))
+    return Component(row["name"], row["type"], _with_secrets(controller, provider), bool(row["enabled"]))
