@@ -156,3 +156,15 @@ class ComponentResult:
             "error": None if self.error_code is None else {"code": self.error_code, "message": self.error},
             "warnings": [w.to_dict() for w in self.warnings],
         }
+
+
+def human_size(n: int | float | None) -> str:
+    """Bytes for people: 850.0 KiB, 1.2 GiB."""
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from azsbackup.cli.app import App, human_size, pass_app, table
+from azsbackup.cli.app import App, pass_app, table
 from azsbackup.errors import ExitCode
-from azsbackup.model import SCHEMA
+from azsbackup.model import SCHEMA, human_size
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey

@@ -8,6 +8,8 @@ from typing import Any
 
 import jinja2
 
+from azsbackup.model import human_size
+
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 1200, 160, 28
 
 
@@ -22,17 +24,6 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["size"] = human_size
     return env
-
-
-def human_size(n: int | float | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,22 @@ and must still never write through a symbolic link (see
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Protocol
 
+from azsbackup.errors import InvalidValue
 from azsbackup.model import EngineWarning
+
+
+def reject_unknown_settings(type_name: str, settings: Mapping[str, object], allowed: Iterable[str]) -> None:
+    """Raise InvalidValue naming every setting ``type_name`` does not take, and the ones it does (as options)."""
+    known = list(allowed)
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        options = ", ".join("--" + k.replace("_", "-") for k in known)
+        raise InvalidValue(field=f"{type_name} settings", value=", ".join(unknown), allowed=options)
 
 
 class ItemKind(enum.StrEnum):

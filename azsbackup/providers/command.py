@@ -29,7 +29,15 @@ from typing import IO, ClassVar
 
 from azsbackup.errors import CommandFailed, InvalidValue, ProviderError
 from azsbackup.osutil import IS_WINDOWS
-from azsbackup.providers.base import Item, ItemKind, ItemSink, ItemSource, ProviderContext, RestoreDestination
+from azsbackup.providers.base import (
+    Item,
+    ItemKind,
+    ItemSink,
+    ItemSource,
+    ProviderContext,
+    RestoreDestination,
+    reject_unknown_settings,
+)
 from azsbackup.providers.fs import StagedTree
 
 CHUNK = 8 << 20
@@ -92,13 +100,7 @@ class CommandProvider:
 
     @classmethod
     def from_settings(cls, component: str, settings: Mapping[str, object]) -> CommandProvider:
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise InvalidValue(
-                field="command settings",
-                value=", ".join(unknown),
-                allowed="--dump-command, --restore-command, --timeout",
-            )
+        reject_unknown_settings("command", settings, SETTINGS)
         dump = settings.get("dump_command")
         if not isinstance(dump, str) or not dump.strip():
             raise InvalidValue(field="dump-command", value=repr(dump), allowed="a command line (--dump-command)")

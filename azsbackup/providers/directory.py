@@ -32,7 +32,15 @@ from typing import BinaryIO, ClassVar
 
 from azsbackup.archive.tarstream import check_link
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing, UnsafeArchiveMember
-from azsbackup.providers.base import Item, ItemKind, ItemSink, ItemSource, ProviderContext, RestoreDestination
+from azsbackup.providers.base import (
+    Item,
+    ItemKind,
+    ItemSink,
+    ItemSource,
+    ProviderContext,
+    RestoreDestination,
+    reject_unknown_settings,
+)
 from azsbackup.providers.fs import StagedTree
 
 SETTINGS = ("path", "include", "exclude")
@@ -87,11 +95,7 @@ class DirectoryProvider:
 
     @classmethod
     def from_settings(cls, component: str, settings: Mapping[str, object]) -> DirectoryProvider:
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise InvalidValue(
-                field="directory settings", value=", ".join(unknown), allowed="--path, --include, --exclude"
-            )
+        reject_unknown_settings("directory", settings, SETTINGS)
         path = settings.get("path")
         if not isinstance(path, str) or not path or not Path(path).is_absolute():
             raise InvalidValue(field="path", value=repr(path), allowed="an absolute directory path (--path)")

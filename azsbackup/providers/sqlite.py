@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, RestoreTargetNotEmpty, SourceMissing
-from azsbackup.providers.base import Item, ItemKind, ItemSink, ItemSource, ProviderContext, RestoreDestination
+from azsbackup.providers.base import (
+    Item,
+    ItemKind,
+    ItemSink,
+    ItemSource,
+    ProviderContext,
+    RestoreDestination,
+    reject_unknown_settings,
+)
 
 COPY_CHUNK = 1 << 20
 
@@ -38,9 +46,7 @@ class SqliteProvider:
 
     @classmethod
     def from_settings(cls, component: str, settings: Mapping[str, object]) -> SqliteProvider:
-        unknown = sorted(set(settings) - {"path"})
-        if unknown:
-            raise InvalidValue(field="sqlite settings", value=", ".join(unknown), allowed="--path")
+        reject_unknown_settings("sqlite", settings, ("path",))
         path = settings.get("path")
         if not isinstance(path, str) or not path or not Path(path).is_absolute():
             raise InvalidValue(

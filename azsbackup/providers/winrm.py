@@ -24,7 +24,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, ClassVar
 
 from azsbackup.errors import IntegrityError, InvalidValue, ProviderError
-from azsbackup.providers.base import Item, ItemKind, ItemSink, ItemSource, ProviderContext, RestoreDestination
+from azsbackup.providers.base import (
+    Item,
+    ItemKind,
+    ItemSink,
+    ItemSource,
+    ProviderContext,
+    RestoreDestination,
+    reject_unknown_settings,
+)
 from azsbackup.providers.fs import StagedTree
 
 CHUNK = 4 << 20
@@ -80,11 +88,7 @@ class WinRMProvider:
 
     @classmethod
     def from_settings(cls, component: str, settings: Mapping[str, object]) -> WinRMProvider:
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise InvalidValue(
-                field="winrm settings", value=", ".join(unknown), allowed="--host, --remote-path, --remote-username"
-            )
+        reject_unknown_settings("winrm", settings, SETTINGS)
         for required in ("host", "remote_path"):
             if not isinstance(settings.get(required), str) or not settings[required]:
                 raise InvalidValue(

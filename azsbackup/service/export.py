@@ -204,7 +204,7 @@ def internal_plan(controller: Controller, now: dt.datetime | None = None) -> Ret
 
 def check_capacity(controller: Controller, target: Location, events: EventSink, notifiers: list[Any]) -> None:
     """Raise ``share-almost-full`` when the backups retention keeps will not fit; close it when they do."""
-    from azsbackup.monitoring.report import human_size
+    from azsbackup.model import human_size
     from azsbackup.service.alerting import close_alerts, raise_alert
     from azsbackup.service.location_test import MARGIN, backups_kept
 
