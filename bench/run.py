@@ -96,7 +96,8 @@ def run_measured(
                 f"{argv!r} failed ({result.returncode}): {result.stderr.decode(errors='replace')[-2000:]}"
             )
         wall, user, system, rss = report.read().split()[-4:]
-    return Sample(float(wall), float(user) + float(system), int(rss))
+    # GNU time reports hundredths of a second: a very short run reads 0.00, which would divide by zero.
+    return Sample(max(float(wall), 0.005), float(user) + float(system), int(rss))
 
 
 def du(path: Path) -> int:
