@@ -15,8 +15,6 @@ from azsbackup.model import SCHEMA, human_size
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-    from azsbackup.service.catalog import BackupRecord
-
 KEY_FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 EXIT_BY_STATUS = {"Succeeded": ExitCode.OK, "PartialSucceeded": ExitCode.PARTIAL, "Failed": ExitCode.ERROR}
 
@@ -62,7 +60,8 @@ def backup_start(app: App) -> int:
     from azsbackup.service.backup import run_backup
 
     record = run_backup(app.controller(), app.events)
-    app.result({"schema": SCHEMA, **record.to_dict()}, _record_human(record))
+    doc = {"schema": SCHEMA, **record.to_dict()}
+    app.result(doc, backup_human(doc))
     exit_code = EXIT_BY_STATUS[record.status]
     export_error = record.export.get("error")
     if exit_code is ExitCode.OK and export_error:
@@ -72,11 +71,12 @@ def backup_start(app: App) -> int:
     return exit_code
 
 
-def _record_human(record: BackupRecord) -> str:
+def backup_human(doc: dict[str, Any]) -> str:
+    """A backup document (backup start/show) for people."""
     head = (
-        f"backup {record.id}: {record.status} in {record.duration_s:.1f} s, "
-        f"{human_size(record.size)} stored as {human_size(record.stored_size)}\n"
-        f"signed by {record.signer} ({'trusted' if record.trusted else 'NOT TRUSTED'})\n"
+        f"backup {doc['id']}: {doc['status']} in {doc['duration_s']:.1f} s, "
+        f"{human_size(doc['size'])} stored as {human_size(doc['stored_size'])}\n"
+        f"signed by {doc['signer']} ({'trusted' if doc['trusted'] else 'NOT TRUSTED'})\n"
     )
     rows = [
         [
@@ -87,9 +87,24 @@ def _record_human(record: BackupRecord) -> str:
             human_size(c["stored_size"]),
             c["error"]["code"] if c.get("error") else "",
         ]
-        for c in record.components
+        for c in doc["components"]
     ]
     return head + table(rows, ["COMPONENT", "TYPE", "STATUS", "SIZE", "STORED", "ERROR"])
+
+
+def backup_list_human(doc: dict[str, Any]) -> str:
+    rows = [
+        [
+            b["id"],
+            b["status"],
+            b["trigger"],
+            human_size(b["stored_size"]),
+            "yes" if b["trusted"] else "NO",
+            (b.get("export") or {}).get("status") or "-",
+        ]
+        for b in doc["backups"]
+    ]
+    return table(rows, ["ID", "STATUS", "TRIGGER", "STORED", "TRUSTED", "EXPORT"])
 
 
 @backup_group.command("list")
@@ -106,18 +121,8 @@ def backup_list(app: App, external: bool) -> None:
             records = list_location(controller, location)
     else:
         records = list_backups(controller)
-    rows = [
-        [
-            r.id,
-            r.status,
-            r.trigger,
-            human_size(r.stored_size),
-            "yes" if r.trusted else "NO",
-            r.export["status"] or "-",
-        ]
-        for r in records
-    ]
-    app.result(list_document(records), table(rows, ["ID", "STATUS", "TRIGGER", "STORED", "TRUSTED", "EXPORT"]))
+    doc = list_document(records)
+    app.result(doc, backup_list_human(doc))
 
 
 @backup_group.command("show")
@@ -128,7 +133,8 @@ def backup_show(app: App, backup_id: str) -> None:
     from azsbackup.service.catalog import get_backup
 
     record = get_backup(app.controller(), backup_id)
-    app.result({"schema": SCHEMA, **record.to_dict()}, _record_human(record))
+    doc = {"schema": SCHEMA, **record.to_dict()}
+    app.result(doc, backup_human(doc))
 
 
 @backup_group.command("delete")

@@ -26,10 +26,10 @@ def config_get(app: App) -> None:
     from azsbackup.service.configure import configuration_document
 
     doc = configuration_document(app.controller())
-    app.result(doc, _config_human(doc))
+    app.result(doc, config_human(doc))
 
 
-def _config_human(doc: dict[str, Any]) -> str:
+def config_human(doc: dict[str, Any]) -> str:
     cert = doc["encryption_cert"]
     lines = [
         ("External path", doc["path"] or "(not set)"),
@@ -144,7 +144,7 @@ def config_set(
     controller = app.controller()
     apply_update(controller, update)
     doc = configuration_document(controller)
-    app.result(doc, _config_human(doc))
+    app.result(doc, config_human(doc))
 
 
 @config_group.command("clear")
@@ -156,7 +156,7 @@ def config_clear(app: App) -> None:
     controller = app.controller()
     clear_configuration(controller)
     doc = configuration_document(controller)
-    app.result(doc, _config_human(doc))
+    app.result(doc, config_human(doc))
 
 
 @click.group("cert")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,8 +30,12 @@ def job_list(app: App, kind: str | None, status: str | None, since: str | None, 
     from azsbackup.service.jobs import list_jobs
 
     doc = list_jobs(app.controller(), kind=kind, status=status, since=since, limit=limit, offset=offset)
+    app.result(doc, jobs_human(doc))
+
+
+def jobs_human(doc: dict[str, Any]) -> str:
     rows = [[j["id"], j["kind"], j["trigger"], j["status"], j["started"], j["backup_id"] or ""] for j in doc["jobs"]]
-    app.result(doc, table(rows, ["ID", "KIND", "TRIGGER", "STATUS", "STARTED", "BACKUP"]))
+    return table(rows, ["ID", "KIND", "TRIGGER", "STATUS", "STARTED", "BACKUP"])
 
 
 @job_group.command("show")
@@ -63,15 +68,16 @@ def alert_list(app: App, include_closed: bool) -> None:
     from azsbackup.service.alerting import list_alerts
 
     doc = list_alerts(app.controller(), include_closed=include_closed)
-    if app.json_output:
-        app.result(doc)
-        return
+    app.result(doc, alerts_human(doc))
+
+
+def alerts_human(doc: dict[str, Any]) -> str:
     blocks = [
         f"[{a['id']}] {a['severity']} {a['state']}: {a['title']} (x{a['count']}, last {a['last_seen']})\n"
         f"    {a['description']}\n    Fix: {a['remediation']}"
         for a in doc["alerts"]
     ]
-    app.result(doc, "\n".join(blocks) or "no active alerts")
+    return "\n".join(blocks) or "no active alerts"
 
 
 @alert_group.command("close")
@@ -186,11 +192,15 @@ def location_test(app: App) -> int:
 
     report = check_location(app.controller())
     doc = report.to_dict()
-    lines = [f"{'ok  ' if c['ok'] else 'FAIL'} {c['name']:<18} {c['detail']}" for c in doc["checks"]]
-    if report.error:
-        lines.append(f"hint: {report.error.hint}")
-    app.result(doc, "\n".join(lines))
+    app.result(doc, location_human(doc))
     return report.exit_code
+
+
+def location_human(doc: dict[str, Any]) -> str:
+    lines = [f"{'ok  ' if c['ok'] else 'FAIL'} {c['name']:<18} {c['detail']}" for c in doc["checks"]]
+    if doc.get("error"):
+        lines.append(f"hint: {doc['error']['hint']}")
+    return "\n".join(lines)
 
 
 COMMANDS = [job_group, alert_group, scheduler_group, metrics, report, prune, location_group]

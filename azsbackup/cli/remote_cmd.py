@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -26,6 +28,27 @@ def _leaf(ctx: click.Context) -> tuple[tuple[str, ...], dict[str, object]]:
     return tuple(path), dict(current.params)
 
 
+def _human(path: tuple[str, ...], document: dict[str, Any]) -> str:
+    """The same rendering a local run prints, where the command has one; indented JSON otherwise."""
+    from azsbackup.cli.backup_cmd import backup_human, backup_list_human
+    from azsbackup.cli.config_cmd import config_human
+    from azsbackup.cli.ops_cmd import alerts_human, jobs_human, location_human
+
+    renderers: dict[tuple[str, ...], Callable[[dict[str, Any]], str]] = {
+        ("config", "get"): config_human,
+        ("config", "set"): config_human,
+        ("config", "clear"): config_human,
+        ("backup", "start"): backup_human,
+        ("backup", "show"): backup_human,
+        ("backup", "list"): backup_list_human,
+        ("job", "list"): jobs_human,
+        ("alert", "list"): alerts_human,
+        ("location", "test"): location_human,
+    }
+    renderer = renderers.get(path)
+    return renderer(document) if renderer else json.dumps(document, indent=2, ensure_ascii=False, default=str)
+
+
 def run_remote(ctx: click.Context) -> int:
     from azsbackup.remote.client import RemoteClient, RemoteSettings
     from azsbackup.remote.commands import local_document, remote_call
@@ -42,6 +65,6 @@ def run_remote(ctx: click.Context) -> int:
     with RemoteClient(settings, on_warning=lambda message: app.events.warning("remote-warning", message)) as client:
         output = client.invoke(command.cmdlet, arguments)
     document = local_document(command, output)
-    app.result(document, json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    app.result(document, _human(path, document))
     status = document.get("status") if isinstance(document, dict) else None
     return int({"PartialSucceeded": ExitCode.PARTIAL, "Failed": ExitCode.ERROR}.get(str(status), ExitCode.OK))

@@ -137,6 +137,9 @@ def test_cli_computer_name_gives_what_a_local_run_gives(
     local = remote_engine.run("backup", "list").json
     assert listed["backups"] == local["backups"] and listed["backups"][0]["id"] == started["id"]
     assert remote.run(*connect, "config", "get", input=secrets).json == remote_engine.run("config", "get").json
+    for words in (("backup", "list"), ("config", "get"), ("backup", "show", started["id"])):
+        human = remote.run(*connect, *words, input=secrets, json_mode=False).stdout
+        assert human == remote_engine.run(*words, json_mode=False).stdout, words
 
     restored = remote.run(
         *connect,
