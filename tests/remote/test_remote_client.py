@@ -156,3 +156,14 @@ def test_cli_computer_name_gives_what_a_local_run_gives(
 
     wrong = remote.run(*connect, "config", "get", input=json.dumps({"remote_password": "Nope-Nope-1"}), expect=12)
     assert wrong.json["code"] == "remote-authentication-failed" and "Nope-Nope-1" not in wrong.stdout + wrong.stderr
+
+
+def test_wsman_fault_is_a_typed_remote_error(winrm_https: Endpoint, remote_engine: Engine) -> None:
+    from azsbackup.errors import RemoteError
+
+    with RemoteClient(settings(winrm_https)) as client:
+        client.invoke("Get-AzsBackupConfiguration")
+        winrm_https.server.fault_next = 2150858818
+        with pytest.raises(RemoteError) as caught:
+            client.invoke("Get-AzsBackupConfiguration")
+    assert caught.value.code == "remote-error" and "WSMan fault 2150858818" in caught.value.message

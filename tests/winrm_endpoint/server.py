@@ -94,6 +94,8 @@ class WinRMEndpoint(ThreadingHTTPServer):
         self.handlers: dict[str, Handler] = {}
         self.shells: dict[str, Shell] = {}
         self.requests = 0
+        self.fault_next: int | None = None
+        """Fault injection: answer the next request with a WSManFault of this code."""
         self._thread: threading.Thread | None = None
 
     @property
@@ -310,6 +312,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         request = ET.fromstring(payload)  # noqa: S314 - a loopback test double parsing its own client's XML
         header = request.find("s:Header", NS)
         action = _text(header, "wsa:Action") if header is not None else ""
+        if self.server.fault_next is not None:
+            code, self.server.fault_next = self.server.fault_next, None
+            self._reply(500, _fault(request, code, "The WS-Management service refused the request (injected)."))
+            return
         try:
             body = self.server.dispatch(request)
         except _Timeout:
