@@ -22,6 +22,7 @@ from typing import Any
 from azsbackup.errors import AzsBackupError, InvalidValue, NotFound
 from azsbackup.events import Event, EventSink
 from azsbackup.model import SCHEMA, Trigger, iso, parse_iso, utc_now
+from azsbackup.osutil import IS_WINDOWS
 from azsbackup.service.controller import Controller
 from azsbackup.state.db import transaction
 
@@ -104,6 +105,8 @@ class _EventRecorder:
 
 
 def _pid_alive(pid: int) -> bool:
+    if IS_WINDOWS:  # pragma: no cover - os.kill(pid, 0) would send CTRL_C_EVENT there
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
