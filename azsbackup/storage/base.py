@@ -22,7 +22,6 @@ one conformance suite in ``tests/storage/test_conformance.py``:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self
@@ -116,21 +115,6 @@ class Location(Protocol):
     def close(self) -> None: ...
 
 
-class HashingReader:
-    """Wraps a readable stream and keeps the SHA-256 and length of what was read."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n)
-        self.sha256.update(data)
-        self.size += len(data)
-        return data
-
-
 def sha256_of_stream(stream: BinaryIO, chunk_size: int = 1 << 20) -> tuple[int, str]:
     """Size and hex SHA-256 of everything left in ``stream``."""
     digest = hashlib.sha256()
@@ -141,16 +125,6 @@ def sha256_of_stream(stream: BinaryIO, chunk_size: int = 1 << 20) -> tuple[int, 
     return size, digest.hexdigest()
 
 
-def copy_stream(src: BinaryIO, writer: AtomicWriter, chunk_size: int = 8 << 20) -> None:
-    while chunk := src.read(chunk_size):
-        writer.write(chunk)
-
-
 def join(*parts: str) -> str:
     """Join relative POSIX path parts, ignoring empty ones."""
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
-
-
-def iter_chunks(stream: BinaryIO, chunk_size: int) -> Iterable[bytes]:
-    while chunk := stream.read(chunk_size):
-        yield chunk

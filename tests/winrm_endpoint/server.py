@@ -22,7 +22,7 @@ import ssl
 import threading
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -379,7 +379,3 @@ def write_user_file(directory: Path, users: dict[str, str]) -> Path:
     path.write_text("".join(f":{user}:{password}\n" for user, password in users.items()))
     os.environ["NTLM_USER_FILE"] = str(path)
     return path
-
-
-def iter_params(parameters: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    yield from parameters.items()
