@@ -119,4 +119,5 @@ def test_a_256_mib_remote_file_in_bounded_memory(
         input=cert_pair.password + "\n",
     )
     assert digest_tree(tmp_path / "out" / "winhost") == digest_tree(remote)
+    print(f"winrm 256 MiB backup: peak RSS {rss:.0f} MiB")
     assert rss < 200, f"peak RSS {rss:.0f} MiB"
