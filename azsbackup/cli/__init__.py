@@ -45,6 +45,8 @@ from azsbackup.errors import AzsBackupError, ExitCode, Interrupted, UsageError
 )
 @click.option(
     "--auth",
+    "--transport",
+    "auth",
     type=click.Choice(["negotiate", "ntlm", "kerberos", "credssp"]),
     default="negotiate",
     show_default=True,
