@@ -30,13 +30,6 @@ def restrict_to_owner(path: Path) -> None:
         path.chmod(0o700 if path.is_dir() else 0o600)
 
 
-def is_owner_only(path: Path) -> bool:
-    """True if no one but the owner can read ``path`` (POSIX mode bits; always True on Windows)."""
-    if IS_WINDOWS:  # pragma: no cover
-        return True
-    return path.stat().st_mode & 0o077 == 0
-
-
 def write_private_file(path: Path, data: bytes) -> None:
     """Atomically write ``data`` to ``path``, readable by the owner only from the first byte on."""
     tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")

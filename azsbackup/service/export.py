@@ -21,12 +21,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from azsbackup.errors import AzsBackupError, InvalidPath, NotConfigured
 from azsbackup.events import EventSink
-from azsbackup.model import SCHEMA, BackupStatus, backup_id_time, iso, utc_now
+from azsbackup.model import BackupStatus, backup_id_time, iso, utc_now
 from azsbackup.service.catalog import MANIFEST, list_backups, read_manifest
 from azsbackup.service.controller import Controller
 from azsbackup.service.verify import archives_of
@@ -83,28 +83,6 @@ def copy_backup(controller: Controller, backup_id: str, target: Location, events
                 copied += len(chunk)
             dst.commit()
     return copied
-
-
-@dataclass
-class ExportReport:
-    path: str
-    exported: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    error: dict[str, Any] | None = None
-
-    @property
-    def status(self) -> str:
-        return "Failed" if self.error else "Succeeded"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "status": self.status,
-            "path": self.path,
-            "exported": self.exported,
-            "deleted": self.deleted,
-            "error": self.error,
-        }
 
 
 def set_export_status(controller: Controller, backup_id: str, status: str, error: str | None) -> None:
