@@ -184,15 +184,14 @@ def check_capacity(controller: Controller, target: Location, events: EventSink, 
     """Raise ``share-almost-full`` when the backups retention keeps will not fit; close it when they do."""
     from azsbackup.model import human_size
     from azsbackup.service.alerting import close_alerts, raise_alert
-    from azsbackup.service.location_test import MARGIN, backups_kept
+    from azsbackup.service.location_test import RECENT, backups_kept, space_needed
 
     config = controller.config()
     records = list_backups(controller)
     if not records:
         return
     kept = backups_kept(config.frequency_hours, config.retention_days)
-    largest = max(r.stored_size for r in records[-5:])
-    needed = int(largest * kept * MARGIN)
+    needed = space_needed(max(r.stored_size for r in records[-RECENT:]), kept)
     held = sum(r.stored_size for r in records if r.id in complete_ids(target))
     free = target.free_space().free
     if needed - held > free:

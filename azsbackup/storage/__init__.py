@@ -1,7 +1,8 @@
 """Storage locations: the internal store, a local export directory, an SMB share.
 
 :func:`open_location` is the one factory; every location implements
-:class:`azsbackup.storage.base.Location`.
+:class:`azsbackup.storage.base.Location`, and one conformance suite
+(``tests/storage/test_conformance.py``) holds them all to it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from azsbackup.storage.paths import Credentials, LocationSpec
 
 
 def open_location(spec: LocationSpec, credentials: Credentials, *, allow_unencrypted: bool = False) -> Location:
-    """Connect to the location ``spec`` describes (SMB sessions require encryption unless allowed otherwise)."""
+    """Open the location ``spec`` describes.
+
+    An SMB location connects and logs on here, so an unreachable server,
+    refused credentials, a missing share or a server that cannot encrypt
+    (unless ``allow_unencrypted``) raise their :mod:`azsbackup.errors` class
+    now. The caller closes the location.
+    """
     if spec.kind == "local":
         from azsbackup.storage.local import LocalLocation
 
         return LocalLocation(Path(spec.path))
-    from azsbackup.storage.smb import SmbLocation  # type: ignore[import-not-found,unused-ignore]
+    from azsbackup.storage.smb import SmbLocation
 
-    location: Location = SmbLocation(spec, credentials, allow_unencrypted=allow_unencrypted)
-    return location
+    return SmbLocation(spec, credentials, allow_unencrypted=allow_unencrypted)

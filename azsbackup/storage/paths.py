@@ -1,95 +1,253 @@
-"""Parsing the external path operators configure, and the share credentials.
+"""The external path and the share account, as operators type them.
 
-Accepted forms::
+Accepted path forms (surrounding white space is ignored)::
 
     \\\\server\\share\\folder\\sub          UNC, as Windows and Azure Stack write it
-    //server/share/folder/sub            UNC with forward slashes
-    smb://server[:port]/share/folder     URL form; IPv6 servers in brackets
-    /srv/backups, C:\\Backups            an absolute local path
+    //server/share/folder/sub            UNC with forward slashes (the two may be mixed)
+    smb://server[:port]/share/folder     URL form; IPv6 servers in brackets; %XX escapes decoded
+    /srv/backups   C:\\Backups            an absolute local path (POSIX or Windows)
+
+The server is a host name, an IPv4 address or a bracketed IPv6 address,
+compared case-insensitively (and kept in lower case). Share and folder names
+keep their case and follow the Windows naming rules, so a path that parses
+here can be created on a Windows file server: no ``\\ / : * ? " < > |`` or
+control characters, no ``.``/``..`` components, no trailing dot or space.
+Credentials never belong in the path: ``smb://user:pw@server/…`` is refused,
+and the refusal does not echo the password back.
+
+Account names are ``DOMAIN\\user``, ``user@domain`` or a plain ``user``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-import urllib.parse
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
+from typing import Literal
 
 from azsbackup.errors import InvalidValue
 
 SMB_PORT = 445
-ALLOWED = r"\\server\share\folder, //server/share/folder, smb://server[:port]/share/folder or an absolute local path"
-_SERVER = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$")
-_SHARE = re.compile(r"^[^\\/:*?\"<>|\x00-\x1f]{1,80}$")
+ALLOWED_PATHS = (
+    "\\\\server\\share\\folder, //server/share/folder, smb://server[:port]/share/folder or an absolute local path"
+)
+ALLOWED_USERNAMES = "DOMAIN\\user, user@domain or user"
+
+LocationKind = Literal["smb", "local"]
+
+_SEPARATORS = re.compile(r"[\\/]+")
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_CONTROL = "".join(chr(c) for c in range(32)) + "\x7f"
+# Windows file name rules (MS-FSCC 2.1.5.2), which Samba enforces too on a share it serves to Windows clients.
+_NAME_FORBIDDEN = frozenset('\\/:*?"<>|' + _CONTROL)
+# Share names additionally may not contain these (MS-SRVS NetShareAdd), and are at most 80 characters.
+_SHARE_FORBIDDEN = _NAME_FORBIDDEN | frozenset("[]+=;,")
+# sAMAccountName and UPN prefix: no " / \ [ ] : ; | = , + * ? < > @ or control characters.
+_USER_FORBIDDEN = frozenset('"/\\[]:;|=,+*?<>@' + _CONTROL)
+_URL_ESCAPED = frozenset("%/?#[]@ " + _CONTROL)
 
 
 @dataclass(frozen=True)
 class LocationSpec:
-    """Where backups are exported: an SMB share (server, port, share, folder) or a local directory."""
+    """Where backups are exported: a folder on an SMB share, or a local directory.
 
-    kind: str  # "smb" | "local"
-    path: str
+    For ``kind="smb"``, ``path`` is the folder inside the share, ``/``-separated
+    without a leading slash (empty for the share's root); for ``kind="local"``
+    it is the absolute directory as given and the SMB fields are empty.
+    """
+
+    kind: LocationKind
     server: str = ""
     port: int = SMB_PORT
     share: str = ""
+    path: str = ""
+
+    @property
+    def host(self) -> str:
+        """The server as a socket connects to it (an IPv6 address without its brackets)."""
+        return self.server.removeprefix("[").removesuffix("]")
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        """The folder inside the share, one name per level."""
+        return tuple(p for p in self.path.split("/") if p) if self.kind == "smb" else ()
 
     @property
     def display(self) -> str:
+        """How people see it: the UNC form on the standard port, else the ``smb://`` URL; it parses back to ``self``."""
         if self.kind == "local":
             return self.path
-        port = "" if self.port == SMB_PORT else f":{self.port}"
-        return f"smb://{self.server}{port}/{self.share}" + (f"/{self.path}" if self.path else "")
+        if self.port == SMB_PORT:
+            return "\\\\" + "\\".join([self.server, self.share, *self.folders])
+        parts = [_url_escape(p) for p in (self.share, *self.folders)]
+        return f"smb://{self.server}:{self.port}/" + "/".join(parts)
 
-    @property
-    def unc_root(self) -> str:
-        """``\\\\server\\share`` for smbclient."""
-        return f"\\\\{self.server.strip('[]')}\\{self.share}"
+    def unc(self, *relative: str) -> str:
+        """``\\\\host\\share\\folder\\<relative…>``: the form smbclient takes (``relative`` already checked)."""
+        if self.kind != "smb":
+            raise ValueError(f"{self.display} is not an SMB location")
+        parts = [p for part in relative for p in part.split("/") if p]
+        return "\\\\" + "\\".join([self.host, self.share, *self.folders, *parts])
 
 
 @dataclass(frozen=True)
 class Credentials:
-    username: str
-    password: str = field(repr=False)
+    """The account a share is opened with; an empty ``username`` means none (local locations)."""
 
+    username: str = ""
+    password: str = field(default="", repr=False)
 
-def _invalid(value: str) -> InvalidValue:
-    # A password typed into an smb:// URL must not be echoed back.
-    shown = re.sub(r"(?i)^(smb://)[^/@]*@", r"\1***@", value.strip())
-    return InvalidValue(field="path", value=repr(shown), allowed=ALLOWED)
+    def __post_init__(self) -> None:
+        if self.username:
+            check_username(self.username)
 
 
 def parse_location(value: str) -> LocationSpec:
     """Parse a configured external path; raise :class:`InvalidValue` naming the accepted forms."""
     text = value.strip()
-    if text.lower().startswith("smb://"):
-        return _parse_url(value, text)
-    if text.startswith(("\\\\", "//")):
-        parts = [p for p in re.split(r"[\\/]+", text[2:]) if p]
-        return _smb(value, parts[0] if parts else "", SMB_PORT, parts[1:])
-    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute():
-        if any(part == ".." for part in re.split(r"[\\/]+", text)):
+    if not text or "\x00" in text:
+        raise _invalid(value)
+    if text[:6].lower() == "smb://":
+        return _parse_url(value, text[6:])
+    if text[:2] in ("\\\\", "//", "\\/", "/\\"):
+        if len(text) == 2 or text[2] in "\\/":
             raise _invalid(value)
-        return LocationSpec("local", text)
+        server, *rest = (p for p in _SEPARATORS.split(text[2:]) if p)
+        return _smb(value, server, SMB_PORT, rest)
+    if text.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", text):
+        return _local(value, text)
     raise _invalid(value)
 
 
-def _parse_url(original: str, text: str) -> LocationSpec:
+def check_username(value: str) -> str:
+    """Check an account name's form (``DOMAIN\\user``, ``user@domain`` or ``user``); return it unchanged."""
+    domain, backslash, user = value.rpartition("\\")
+    if backslash:
+        ok = _netbios_or_dns(domain) and _user_part(user)
+    else:
+        user, at, domain = value.partition("@")
+        ok = _user_part(user) and (not at or _dns_name(domain))
+    if not ok:
+        raise InvalidValue(field="username", value=repr(value), allowed=ALLOWED_USERNAMES)
+    return value
+
+
+# --- path forms --------------------------------------------------------------------------
+
+
+def _invalid(value: str) -> InvalidValue:
+    # Whatever precedes an '@' in a URL's authority may be a password: never echo it back.
+    shown = re.sub(r"(?i)^(\s*(?:smb:)?[\\/]{2})[^\\/]*@", r"\1***@", value)
+    return InvalidValue(field="path", value=repr(shown), allowed=ALLOWED_PATHS)
+
+
+def _parse_url(original: str, rest: str) -> LocationSpec:
+    authority, _, path = rest.partition("/")
+    if "@" in authority or any(c in rest for c in "?#\\"):
+        raise _invalid(original)
+    server, port = authority, SMB_PORT
+    if authority.startswith("["):
+        close = authority.find("]")
+        server, tail = authority[: close + 1], authority[close + 1 :]
+        if close < 0 or (tail and not tail.startswith(":")):
+            raise _invalid(original)
+        port_text = tail[1:] if tail else None
+    else:
+        server, colon, port_text_or_empty = authority.partition(":")
+        port_text = port_text_or_empty if colon else None
+    if port_text is not None:
+        if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 0 < int(port_text) < 65536:
+            raise _invalid(original)
+        port = int(port_text)
     try:
-        url = urllib.parse.urlsplit(text)
-        port = url.port or SMB_PORT
+        parts = [_url_unescape(p) for p in path.split("/") if p]
     except ValueError as exc:
         raise _invalid(original) from exc
-    if url.username or url.password or url.query or url.fragment:
-        raise _invalid(original)  # credentials never go in the path: use --username and --password-stdin
-    host = url.hostname or ""
-    server = f"[{host}]" if ":" in host else host
-    return _smb(original, server, port, [p for p in urllib.parse.unquote(url.path).split("/") if p])
+    return _smb(original, server, port, parts)
 
 
 def _smb(original: str, server: str, port: int, parts: list[str]) -> LocationSpec:
-    if not _SERVER.match(server) or len(parts) < 1 or not _SHARE.match(parts[0]):
+    server = server.lower()
+    if not _server_ok(server) or not parts or not _share_ok(parts[0]) or not all(map(_folder_ok, parts[1:])):
         raise _invalid(original)
-    folder = parts[1:]
-    if any(p in (".", "..") or not _SHARE.match(p) for p in folder):
+    return LocationSpec("smb", server=server, port=port, share=parts[0], path="/".join(parts[1:]))
+
+
+def _local(original: str, text: str) -> LocationSpec:
+    components = [p for p in _SEPARATORS.split(text) if p]
+    if ".." in components:
         raise _invalid(original)
-    return LocationSpec("smb", "/".join(folder), server=server, port=port, share=parts[0])
+    stripped = text.rstrip("\\/")
+    if not stripped or re.fullmatch(r"[A-Za-z]:", stripped):  # "/" or "C:\" stay as they are
+        stripped = text[: len(stripped) + 1]
+    return LocationSpec("local", path=stripped)
+
+
+def _server_ok(server: str) -> bool:
+    if server.startswith("[") and server.endswith("]"):
+        try:
+            ipaddress.IPv6Address(server[1:-1])
+        except ValueError:
+            return False
+        return True
+    labels = server.split(".")
+    if all(label.isdigit() for label in labels):
+        try:
+            ipaddress.IPv4Address(server)
+        except ValueError:
+            return False
+        return True
+    return len(server) <= 253 and all(_LABEL.match(label) for label in labels)
+
+
+def _share_ok(name: str) -> bool:
+    return (
+        0 < len(name) <= 80
+        and not (_SHARE_FORBIDDEN & set(name))
+        and name.strip(".") != ""
+        and _no_trailing_space(name)
+    )
+
+
+def is_valid_name(name: str) -> bool:
+    """Whether ``name`` may be one level of a path on a share (Windows naming rules)."""
+    return _folder_ok(name)
+
+
+def _folder_ok(name: str) -> bool:
+    return 0 < len(name) <= 255 and not (_NAME_FORBIDDEN & set(name)) and name[-1] != "." and _no_trailing_space(name)
+
+
+def _no_trailing_space(name: str) -> bool:
+    # Windows drops a trailing space (or dot) from a name, and the path as a whole is stripped of white space.
+    return name == name.rstrip()
+
+
+def _url_escape(name: str) -> str:
+    return "".join("".join(f"%{b:02X}" for b in c.encode()) if c in _URL_ESCAPED else c for c in name)
+
+
+def _url_unescape(text: str) -> str:
+    """Decode %XX escapes (UTF-8); a malformed escape or invalid UTF-8 raises ValueError."""
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text):
+        raise ValueError("malformed percent escape")
+    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), text.encode())
+    return raw.decode("utf-8")  # strict: UnicodeDecodeError is a ValueError
+
+
+# --- account names -----------------------------------------------------------------------
+
+
+def _user_part(user: str) -> bool:
+    return 0 < len(user) <= 104 and not (_USER_FORBIDDEN & set(user)) and user == user.strip() and user.strip(".") != ""
+
+
+def _netbios_or_dns(domain: str) -> bool:
+    if _dns_name(domain):
+        return True
+    return 0 < len(domain) <= 15 and not ((_NAME_FORBIDDEN | {"@", " "}) & set(domain)) and domain.strip(".") != ""
+
+
+def _dns_name(domain: str) -> bool:
+    labels = domain.lower().split(".")
+    return 0 < len(domain) <= 253 and all(_LABEL.match(label) for label in labels)

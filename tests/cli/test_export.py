@@ -108,21 +108,27 @@ def test_location_test_reports_each_check(configured: Engine, smb_server: SambaS
     doc = configured.run("location", "test").json
     names = [c["name"] for c in doc["checks"]]
     assert names == [
-        "connect",
-        "transport",
-        "create and write",
+        "reachable",
+        "logged on",
+        "dialect and encryption",
+        "folder",
+        "create",
+        "write",
         "read back",
         "rename",
         "delete",
         "free space",
         "forecast",
     ]
-    assert all(c["ok"] for c in doc["checks"])
-    assert "SMB 3.1.1, encrypted" in doc["checks"][1]["detail"]
+    assert all(c["ok"] for c in doc["checks"]) and doc["status"] == "Succeeded"
+    assert "3.1.1, encrypted" in doc["checks"][2]["detail"]
+    leftovers = [p.name for p in smb_server.share_dir("encshare").joinpath("probe").iterdir()]
+    assert not [name for name in leftovers if "probe" in name]
 
     configure_share(configured, smb_server, "roshare", "")
     doc = configured.run("location", "test", expect=18).json
-    assert doc["checks"][-1]["name"] == "cannot-write" and not doc["checks"][-1]["ok"]
+    assert doc["error"]["code"] == "cannot-write" and doc["status"] == "Failed"
+    assert doc["checks"][-1]["name"] == "create" and not doc["checks"][-1]["ok"]
 
 
 @pytest.mark.parametrize(
@@ -207,7 +213,7 @@ def test_unencrypted_server_is_refused_unless_allowed(
     assert "--allow-unencrypted" in doc["error"]["hint"]
     configured.run("config", "set", "--allow-unencrypted")
     doc = configured.run("location", "test").json
-    assert "NOT encrypted" in doc["checks"][1]["detail"]
+    assert "NOT encrypted" in doc["checks"][2]["detail"]
     assert configured.run("backup", "start").json["export"]["status"] == "Succeeded"
 
 

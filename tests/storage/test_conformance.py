@@ -1,32 +1,71 @@
-"""One conformance suite for every location: the guarantees of azsbackup/storage/base.py."""
+"""One conformance suite for every location: each guarantee of azsbackup/storage/base.py, checked on
+
+* ``local``: a directory on this machine (:class:`~azsbackup.storage.local.LocalLocation`);
+* ``smb-share``: a folder on Samba's normal share, encrypted because the client asks for it;
+* ``smb-encshare``: a folder on a share that requires encryption;
+* ``smb-signed-only``: a folder on a server that cannot encrypt, opened with ``allow_unencrypted``.
+
+Every test talks to the location through the :class:`~azsbackup.storage.base.Location`
+protocol only, so a new implementation is added by adding a parameter.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import random
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from azsbackup.errors import LocationError, NotFound
+from azsbackup.errors import InvalidPath, LocationError, NotFound
 from azsbackup.storage import open_location
 from azsbackup.storage.base import PARTIAL_MARKER, Location
-from azsbackup.storage.paths import Credentials, parse_location
-from tests.fixtures.samba import SambaServer
+from azsbackup.storage.paths import Credentials, LocationSpec, parse_location
+from tests.fixtures.samba import SambaServer, start_samba, stop_samba
 
 
-@pytest.fixture(params=["local", "smb-share", "smb-encshare"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Location]:
+@dataclass(frozen=True)
+class Place:
+    """Where a location under test lives; :meth:`open` gives another, independent handle on it."""
+
+    spec: LocationSpec
+    credentials: Credentials
+    allow_unencrypted: bool = False
+
+    def open(self) -> Location:
+        return open_location(self.spec, self.credentials, allow_unencrypted=self.allow_unencrypted)
+
+
+@pytest.fixture(scope="module")
+def signed_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaServer]:
+    server = start_samba(tmp_path_factory.mktemp("samba-signed-only"), encrypt="off", tiny=False)
+    try:
+        yield server
+    finally:
+        stop_samba(server)
+
+
+@pytest.fixture(params=["local", "smb-share", "smb-encshare", "smb-signed-only"])
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
     if request.param == "local":
-        loc = open_location(parse_location(str(tmp_path / "loc")), Credentials("", ""))
-    else:
-        server: SambaServer = request.getfixturevalue("smb_server")
-        share = request.param.removeprefix("smb-")
-        folder = f"conformance-{secrets.token_hex(4)}"
-        loc = open_location(parse_location(server.path(share, folder)), Credentials(server.user, server.password))
-        loc.makedirs("")
+        return Place(parse_location(str(tmp_path / "location")), Credentials())
+    folder = f"conformance-{secrets.token_hex(4)}"
+    if request.param == "smb-signed-only":
+        server: SambaServer = request.getfixturevalue("signed_only_server")
+        return Place(parse_location(server.path("share", folder)), Credentials(server.user, server.password), True)
+    server = request.getfixturevalue("smb_server")
+    share = request.param.removeprefix("smb-")
+    return Place(parse_location(server.path(share, folder)), Credentials(server.user, server.password))
+
+
+@pytest.fixture
+def location(place: Place) -> Iterator[Location]:
+    loc = place.open()
+    loc.makedirs("")
     try:
         yield loc
     finally:
@@ -35,19 +74,37 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Locatio
 
 def put(location: Location, path: str, data: bytes) -> None:
     with location.open_write(path) as writer:
-        writer.write(data)
+        assert writer.write(data) == len(data)
         result = writer.commit()
-    assert (result.size, result.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert (result.path, result.size, result.sha256) == (path, len(data), hashlib.sha256(data).hexdigest())
 
 
-def test_atomic_write_is_invisible_until_commit(location: Location) -> None:
+def get(location: Location, path: str) -> bytes:
+    with location.open_read(path) as fh:
+        return fh.read()
+
+
+def names(location: Location, path: str = "") -> list[str]:
+    return [e.name for e in location.list(path)]
+
+
+# --- atomic publish --------------------------------------------------------------------------
+
+
+def test_a_file_is_visible_under_its_name_only_after_commit(location: Location) -> None:
     with location.open_write("b1/archive.azsb") as writer:
         writer.write(b"partial")
         assert not location.exists("b1/archive.azsb")
-        assert any(PARTIAL_MARKER in e.name for e in location.list("b1"))
+        with pytest.raises(NotFound):
+            location.stat("b1/archive.azsb")
+        with pytest.raises(NotFound):
+            location.open_read("b1/archive.azsb")
+        [temporary] = names(location, "b1")
+        assert temporary.startswith("archive.azsb" + PARTIAL_MARKER)
+        writer.write(b" and the rest")
         writer.commit()
-    assert location.open_read("b1/archive.azsb").read() == b"partial"
-    assert [e.name for e in location.list("b1")] == ["archive.azsb"]
+    assert get(location, "b1/archive.azsb") == b"partial and the rest"
+    assert names(location, "b1") == ["archive.azsb"]
 
 
 def test_abort_leaves_nothing_and_is_idempotent(location: Location) -> None:
@@ -56,66 +113,225 @@ def test_abort_leaves_nothing_and_is_idempotent(location: Location) -> None:
     writer.abort()
     writer.abort()
     assert location.list("b2") == []
+    with pytest.raises(LocationError):
+        writer.write(b"more")
+    with pytest.raises(LocationError):
+        writer.commit()
 
 
-def test_leaving_without_commit_aborts(location: Location) -> None:
-    with pytest.raises(RuntimeError), location.open_write("b3/x") as writer:
+def test_leaving_the_block_without_commit_aborts(location: Location) -> None:
+    with pytest.raises(RuntimeError, match="crash in the middle"), location.open_write("b3/x") as writer:
         writer.write(b"data")
         raise RuntimeError("crash in the middle")
     assert location.list("b3") == []
 
 
-def test_commit_replaces_and_read_after_write(location: Location) -> None:
+def test_a_crash_before_commit_leaves_only_a_partial_name(place: Place, location: Location) -> None:
+    writer = location.open_write("b4/manifest.json")
+    writer.write(os.urandom(3 << 20))  # neither committed nor aborted: the writer "crashed"
+    observer = place.open()
+    try:
+        [leftover] = observer.list("b4")
+        assert leftover.name.startswith("manifest.json" + PARTIAL_MARKER) and not leftover.is_dir
+        assert not observer.exists("b4/manifest.json")
+    finally:
+        observer.close()
+        writer.abort()
+
+
+def test_commit_after_commit_is_refused(location: Location) -> None:
+    writer = location.open_write("once")
+    writer.write(b"1")
+    writer.commit()
+    with pytest.raises(LocationError):
+        writer.commit()
+    with pytest.raises(LocationError):
+        writer.write(b"2")
+    writer.abort()  # harmless after a commit: the published file stays
+    assert get(location, "once") == b"1"
+
+
+def test_commit_replaces_an_existing_file(location: Location) -> None:
     put(location, "f.bin", b"one")
-    put(location, "f.bin", b"two")
-    assert location.open_read("f.bin").read() == b"two"
-    assert location.stat("f.bin").size == 3 and not location.stat("f.bin").is_dir
+    put(location, "f.bin", b"second")
+    assert get(location, "f.bin") == b"second"
+    assert names(location) == ["f.bin"]
 
 
-def test_listing(location: Location) -> None:
-    for name in ("c", "a", "b"):
+def test_an_empty_file_and_every_buffer_type(location: Location) -> None:
+    put(location, "empty", b"")
+    assert get(location, "empty") == b""
+    assert location.stat("empty").size == 0
+    with location.open_write("buffers") as writer:
+        assert writer.write(bytearray(b"ab")) == 2
+        assert writer.write(memoryview(b"cdef")[1:]) == 3
+        writer.commit()
+    assert get(location, "buffers") == b"abdef"
+
+
+# --- read-after-write, stat, listing -------------------------------------------------------------
+
+
+def test_read_after_write(location: Location) -> None:
+    put(location, "d/e/f.txt", b"hello")
+    entry = location.stat("d/e/f.txt")
+    assert (entry.name, entry.is_dir, entry.size) == ("f.txt", False, 5)
+    assert entry.mtime > 0
+    assert location.exists("d/e/f.txt") and location.exists("d/e") and location.stat("d/e").is_dir
+    assert [(e.name, e.is_dir, e.size) for e in location.list("d/e")] == [("f.txt", False, 5)]
+    assert get(location, "d/e/f.txt") == b"hello"
+
+
+def test_the_root_exists_and_lists(location: Location) -> None:
+    assert location.exists("")
+    assert location.stat("").is_dir
+    assert location.list() == []
+    put(location, "top", b"x")
+    assert names(location) == names(location, "") == ["top"]
+
+
+def test_listing_is_sorted_and_empty_for_a_missing_folder(location: Location) -> None:
+    for name in ("c", "a", "B", "b10", "b2"):
         put(location, f"dir/{name}", name.encode())
     location.makedirs("dir/sub")
-    assert [(e.name, e.is_dir) for e in location.list("dir")] == [
-        ("a", False),
-        ("b", False),
-        ("c", False),
-        ("sub", True),
-    ]
+    listed = location.list("dir")
+    assert [e.name for e in listed] == sorted(["c", "a", "B", "b10", "b2", "sub"])
+    assert [e.name for e in listed if e.is_dir] == ["sub"]
+    assert {e.name: e.size for e in listed if not e.is_dir} == {"B": 1, "a": 1, "b10": 3, "b2": 2, "c": 1}
     assert location.list("missing-dir") == []
+    assert location.list("missing-dir/deeper") == []
 
 
-def test_not_found(location: Location) -> None:
-    with pytest.raises(NotFound):
-        location.stat("nope")
-    with pytest.raises(NotFound):
-        location.open_read("nope")
-    assert not location.exists("nope")
+def test_stat_and_open_read_raise_not_found(location: Location) -> None:
+    for path in ("nope", "no/such/dir/file"):
+        with pytest.raises(NotFound):
+            location.stat(path)
+        with pytest.raises(NotFound):
+            location.open_read(path)
+        assert not location.exists(path)
 
 
-def test_rename_delete_and_delete_tree(location: Location) -> None:
+def test_makedirs_is_recursive_and_idempotent(location: Location) -> None:
+    location.makedirs("m/n/o")
+    location.makedirs("m/n/o")
+    location.makedirs("m/n")
+    assert location.stat("m/n/o").is_dir
+    assert names(location, "m/n") == ["o"]
+
+
+def test_paths_that_climb_out_are_refused(location: Location) -> None:
+    for path in ("../escape", "a/../../b", "a/./b"):
+        with pytest.raises(InvalidPath):
+            location.open_write(path)
+        with pytest.raises(InvalidPath):
+            location.stat(path)
+
+
+# --- rename, delete ------------------------------------------------------------------------
+
+
+def test_rename_a_file_and_refuse_an_existing_destination(location: Location) -> None:
     put(location, "r/src", b"x")
     location.rename("r/src", "r/dst")
     assert location.exists("r/dst") and not location.exists("r/src")
     put(location, "r/other", b"y")
     with pytest.raises(LocationError):
         location.rename("r/other", "r/dst")
-    location.delete("r/dst")
-    location.delete("r/dst")
+    assert get(location, "r/dst") == b"x" and get(location, "r/other") == b"y"
+    location.rename("r/other", "elsewhere/new/name")  # the destination's folder is created
+    assert get(location, "elsewhere/new/name") == b"y"
+
+
+def test_rename_a_folder(location: Location) -> None:
+    put(location, "incomplete/a", b"1")
+    put(location, "incomplete/b/c", b"2")
+    location.rename("incomplete", "complete")
+    assert names(location) == ["complete"]
+    assert get(location, "complete/b/c") == b"2"
+
+
+def test_delete_is_idempotent(location: Location) -> None:
+    put(location, "x/f", b"1")
+    location.delete("x/f")
+    location.delete("x/f")
+    location.delete("no/such/folder/f")
+    assert not location.exists("x/f") and location.exists("x")
+
+
+def test_delete_tree(location: Location) -> None:
     put(location, "t/a/b/c", b"z")
+    put(location, "t/a/d", b"z")
+    location.makedirs("t/empty")
+    put(location, "keep", b"k")
     location.delete_tree("t")
     location.delete_tree("t")
-    assert not location.exists("t")
+    location.delete_tree("never/was")
+    assert names(location) == ["keep"]
+    with pytest.raises(LocationError):
+        location.delete_tree("")
 
 
-def test_non_ascii_names_and_large_file(location: Location) -> None:
-    data = os.urandom(20 * 1024 * 1024 + 123)
-    put(location, "zürich-日本/größe.bin", data)
-    with location.open_read("zürich-日本/größe.bin") as fh:
-        back = b"".join(iter(lambda: fh.read(3 << 20), b""))
-    assert hashlib.sha256(back).digest() == hashlib.sha256(data).digest()
+# --- space, names, size --------------------------------------------------------------------
 
 
-def test_free_space(location: Location) -> None:
+def test_free_space_is_sane(location: Location) -> None:
     space = location.free_space()
     assert 0 < space.free <= space.total
+
+
+def test_non_ascii_names(location: Location) -> None:
+    path = "zürich-日本/größe Ω €.bin"
+    put(location, path, "äöü".encode())
+    assert names(location) == ["zürich-日本"]
+    assert names(location, "zürich-日本") == ["größe Ω €.bin"]
+    assert get(location, path) == "äöü".encode()
+    location.rename(path, "zürich-日本/ñ.bin")
+    assert location.stat("zürich-日本/ñ.bin").size == 6
+
+
+def test_a_multi_mib_file_round_trips_with_its_sha256(location: Location) -> None:
+    data = os.urandom(21 * 1024 * 1024 + 123)
+    rng = random.Random(7)
+    with location.open_write("big/payload.bin") as writer:
+        offset = 0
+        while offset < len(data):  # pieces from 1 byte to 3 MiB, as a tar or an encryptor hands them over
+            size = rng.choice([1, 4096, 65536, 1 << 20, 3 << 20, rng.randrange(1, 5 << 20)])
+            writer.write(memoryview(data)[offset : offset + size])
+            offset += size
+        result = writer.commit()
+    assert (result.size, result.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert location.stat("big/payload.bin").size == len(data)
+    with location.open_read("big/payload.bin") as fh:
+        parts = [fh.read(4), fh.read(1), fh.read(3 << 20), fh.read(65536)]
+        while chunk := fh.read(rng.randrange(1, 4 << 20)):
+            parts.append(chunk)
+        assert fh.read() == b""
+    assert hashlib.sha256(b"".join(parts)).digest() == hashlib.sha256(data).digest()
+
+
+def test_open_read_seeks(location: Location) -> None:
+    data = os.urandom(5 << 20)
+    put(location, "seek.bin", data)
+    with location.open_read("seek.bin") as fh:
+        assert fh.read(10) == data[:10]
+        fh.seek(4 << 20)
+        assert fh.tell() == 4 << 20
+        assert fh.read(100) == data[4 << 20 : (4 << 20) + 100]
+        fh.seek(3)
+        assert fh.read(5) == data[3:8]
+        fh.seek(-7, os.SEEK_END)
+        assert fh.read() == data[-7:]
+
+
+def test_failures_are_location_errors_never_a_library_exception(location: Location) -> None:
+    put(location, "file", b"x")
+    location.makedirs("folder")
+    with pytest.raises(LocationError):
+        location.open_write("file/below-a-file")
+    with pytest.raises(LocationError):
+        location.makedirs("file/sub")
+    with pytest.raises(LocationError):
+        location.open_read("folder")
+    with pytest.raises(LocationError):
+        location.rename("file", "folder")
+    assert get(location, "file") == b"x"

@@ -1,13 +1,24 @@
-"""The external path forms operators type, and the errors for everything else."""
+"""The external path and account forms operators type, and the errors for everything else."""
 
 from __future__ import annotations
 
+import string
+import urllib.parse
+
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from azsbackup.errors import InvalidValue
-from azsbackup.storage.paths import LocationSpec, parse_location
+from azsbackup.storage.paths import (
+    ALLOWED_PATHS,
+    SMB_PORT,
+    Credentials,
+    LocationSpec,
+    check_username,
+    is_valid_name,
+    parse_location,
+)
 
 
 @pytest.mark.parametrize(
@@ -15,51 +26,185 @@ from azsbackup.storage.paths import LocationSpec, parse_location
     [
         (
             r"\\fs01.contoso.com\AzSBackups\contoso\nyc",
-            LocationSpec("smb", "contoso/nyc", "fs01.contoso.com", 445, "AzSBackups"),
+            LocationSpec("smb", server="fs01.contoso.com", share="AzSBackups", path="contoso/nyc"),
         ),
-        ("//10.0.0.5/backups", LocationSpec("smb", "", "10.0.0.5", 445, "backups")),
-        ("smb://fs01:4450/share/a/b", LocationSpec("smb", "a/b", "fs01", 4450, "share")),
-        ("smb://[::1]:4451/share/x", LocationSpec("smb", "x", "[::1]", 4451, "share")),
-        ("/srv/backups", LocationSpec("local", "/srv/backups")),
-        (r"C:\Backups\azs", LocationSpec("local", r"C:\Backups\azs")),
+        (r"\\FS01\Backups$", LocationSpec("smb", server="fs01", share="Backups$")),
+        ("//10.0.0.5/backups/", LocationSpec("smb", server="10.0.0.5", share="backups")),
+        (r"\\fs01/share\a//b\\", LocationSpec("smb", server="fs01", share="share", path="a/b")),
+        ("  smb://fs01:4450/share/a/b  ", LocationSpec("smb", server="fs01", port=4450, share="share", path="a/b")),
+        ("SMB://fs01:445/share", LocationSpec("smb", server="fs01", share="share")),
+        ("smb://[::1]:4451/share/x", LocationSpec("smb", server="[::1]", port=4451, share="share", path="x")),
+        ("smb://[fe80::1]/share", LocationSpec("smb", server="[fe80::1]", share="share")),
+        ("smb://fs01/my%20share/z%C3%BCrich", LocationSpec("smb", server="fs01", share="my share", path="zürich")),
+        (r"\\fs01\Sicherung\Größe 2", LocationSpec("smb", server="fs01", share="Sicherung", path="Größe 2")),
+        ("/srv/backups", LocationSpec("local", path="/srv/backups")),
+        ("/srv/backups/", LocationSpec("local", path="/srv/backups")),
+        ("/", LocationSpec("local", path="/")),
+        (r"C:\Backups\azs", LocationSpec("local", path=r"C:\Backups\azs")),
+        ("d:/backups", LocationSpec("local", path="d:/backups")),
+        ("C:\\", LocationSpec("local", path="C:\\")),
     ],
 )
 def test_accepted_forms(text: str, expected: LocationSpec) -> None:
-    assert parse_location(text) == expected
+    spec = parse_location(text)
+    assert spec == expected
+    assert parse_location(spec.display) == spec
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        r"\\server-only",
-        "//",
-        "smb://host",
-        "smb://user:pw@host/share",
-        "relative/dir",
-        "ftp://x/y",
-        r"\\srv\share\..\escape",
-        "/srv/../etc",
-        "smb://ho st/share",
         "",
+        "   ",
+        r"\\server-only",
+        r"\\server-only\\",
+        "//",
+        "///srv/x",
+        "smb://host",
+        "smb://host/",
+        "smb:///share",
+        "smb://host:0/share",
+        "smb://host:65536/share",
+        "smb://host:44a/share",
+        "smb://host/share?x=1",
+        "smb://host/share#frag",
+        "smb://host/share/%zz",
+        "smb://host/share/%C3",
+        "smb://[::g]/share",
+        "smb://[::1/share",
+        "smb://300.1.1.1/share",
+        "smb://ho st/share",
+        "smb://-host/share",
+        "relative/dir",
+        "backups",
+        "ftp://x/y",
+        "file:///srv/x",
+        r"\\srv\share\..\escape",
+        r"\\srv\share\.\x",
+        r"\\srv\..\x",
+        r"\\srv\share\a:b",
+        r"\\srv\share\trailing.",
+        r"\\srv\sh*re",
+        r"\\srv\share[1]",
+        "/srv/../etc",
+        r"C:\Backups\..\Windows",
+        "C:relative",
+        "/srv/x\x00y",
     ],
 )
 def test_refused_forms_name_the_accepted_ones(text: str) -> None:
     with pytest.raises(InvalidValue) as caught:
         parse_location(text)
-    assert "smb://server[:port]/share/folder" in caught.value.message
-    assert "user:pw" not in caught.value.message
+    assert caught.value.facts["field"] == "path"
+    assert ALLOWED_PATHS in caught.value.message
+    assert r"\\server\share\folder" in caught.value.message
 
 
-segment = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd")), min_size=1, max_size=12)
-
-
-@given(
-    server=st.from_regex(r"[a-z][a-z0-9]{0,10}(\.[a-z]{2,5}){0,2}", fullmatch=True),
-    share=segment,
-    folders=st.lists(segment, max_size=4),
+@pytest.mark.parametrize(
+    "text",
+    ["smb://backup:S3cret-pw@fs01/share", r"\\backup:S3cret-pw@fs01\share", "//backup:S3cret-pw@fs01/share"],
 )
-def test_unc_and_url_forms_agree(server: str, share: str, folders: list[str]) -> None:
-    unc = parse_location("\\\\" + "\\".join([server, share, *folders]))
-    url = parse_location("smb://" + "/".join([server, share, *folders]))
-    assert unc == url
-    assert (unc.kind, unc.server, unc.share, unc.path) == ("smb", server, share, "/".join(folders))
+def test_a_password_typed_into_the_path_is_refused_without_echoing_it(text: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_location(text)
+    assert "S3cret-pw" not in caught.value.message
+    assert "S3cret-pw" not in caught.value.hint
+    assert "***@fs01" in caught.value.message
+
+
+def test_unc_is_what_smbclient_takes() -> None:
+    spec = parse_location("smb://[::1]:4450/share/a/b")
+    assert spec.host == "::1"
+    assert spec.unc() == r"\\::1\share\a\b"
+    assert spec.unc("x/y.bin") == r"\\::1\share\a\b\x\y.bin"
+    assert parse_location(r"\\fs01\share").unc("", "z") == r"\\fs01\share\z"
+    with pytest.raises(ValueError):
+        parse_location("/srv").unc()
+
+
+def test_display_uses_unc_on_the_standard_port_and_a_url_otherwise() -> None:
+    assert parse_location("smb://fs01/share/a").display == r"\\fs01\share\a"
+    assert parse_location(r"\\fs01\my share\50%").display == r"\\fs01\my share\50%"
+    assert parse_location("smb://fs01:4450/my%20share/50%25").display == "smb://fs01:4450/my%20share/50%25"
+
+
+# --- properties --------------------------------------------------------------------------
+
+
+_name_chars = st.characters(exclude_categories=("Cs", "Cc"), exclude_characters='\\/:*?"<>|%[]+=;,#@')
+names = st.text(_name_chars, min_size=1, max_size=16).filter(is_valid_name)
+shares = names.filter(lambda n: n.strip(".") != "")
+label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+hosts = st.one_of(
+    st.lists(label, min_size=1, max_size=3).map(".".join).filter(lambda h: not h.replace(".", "").isdigit()),
+    st.ip_addresses(v=4).map(str),
+    st.ip_addresses(v=6).map(lambda a: f"[{a.compressed}]"),
+)
+
+
+@given(server=hosts, share=shares, folders=st.lists(names, max_size=4), port=st.integers(1, 65535))
+@example(server="fs01", share="C$", folders=["größe", "日本"], port=445)
+def test_every_form_of_the_same_place_parses_alike(server: str, share: str, folders: list[str], port: int) -> None:
+    expected = LocationSpec("smb", server=server, port=port, share=share, path="/".join(folders))
+    quoted = "/".join(urllib.parse.quote(p, safe="") for p in [share, *folders])
+    assert parse_location(f"smb://{server}:{port}/{quoted}") == expected
+    assert parse_location(expected.display) == expected
+    if port == SMB_PORT:
+        assert parse_location(f"smb://{server}/{quoted}") == expected
+        assert parse_location("\\\\" + "\\".join([server, share, *folders])) == expected
+        assert parse_location("//" + "/".join([server, share, *folders]) + "/") == expected
+    assert expected.unc().split("\\")[2:] == [server.strip("[]"), share, *folders]
+
+
+@given(st.text(max_size=60))
+@example("smb://[")
+@example("\\\\\\")
+@example("smb://h/s/%")
+def test_anything_parses_or_is_refused_with_invalid_value(text: str) -> None:
+    try:
+        spec = parse_location(text)
+    except InvalidValue as exc:
+        assert exc.facts["field"] == "path"
+        return
+    assert parse_location(spec.display) == spec
+    if spec.kind == "smb":
+        assert spec.share and all(is_valid_name(p) for p in spec.folders)
+    else:
+        assert ".." not in spec.path.replace("\\", "/").split("/")
+
+
+@given(st.text(string.printable.replace("/", "").replace(":", ""), max_size=40))
+def test_hostile_server_names_never_pass(server: str) -> None:
+    assume(any(c in server for c in '\\*?"<>| @%#[]') and not server.startswith("["))
+    with pytest.raises(InvalidValue):
+        parse_location(f"smb://{server}/share")
+
+
+# --- account names ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["root", "svc-backup", r"CONTOSO\svc", r"contoso.com\svc", "svc@contoso.com", "a b"])
+def test_accepted_usernames(name: str) -> None:
+    assert check_username(name) == name
+    assert Credentials(name, "pw").username == name
+
+
+@pytest.mark.parametrize("name", [r"a\b\c", "x@", "@x", " x", "x ", "a:b", "a/b", r"\svc", "svc@", "a@b@c", "..."])
+def test_refused_usernames_name_the_accepted_forms(name: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Credentials(name, "pw")
+    assert caught.value.facts["field"] == "username"
+    assert r"DOMAIN\user, user@domain or user" in caught.value.message
+
+
+@given(username=st.sampled_from(["svc", r"CONTOSO\svc", "svc@contoso.com"]), secret=st.text(min_size=1, max_size=30))
+def test_credentials_never_show_the_password(username: str, secret: str) -> None:
+    password = f"PW-{secret}"
+    credentials = Credentials(username, password)
+    assert password not in repr(credentials)
+    assert password not in str(credentials)
+    assert credentials.password == password
+
+
+def test_empty_credentials_are_allowed_for_local_locations() -> None:
+    assert Credentials() == Credentials("", "")
