@@ -31,3 +31,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "controller"
     monkeypatch.setenv("AZSBACKUP_HOME", str(path))
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures the reliability tests recorded (trials, faults, cases, detected / lost)."""
+    from tests.reliability.figures import recorded
+
+    figures = recorded()
+    if not figures:
+        return
+    terminalreporter.section("azsbackup reliability figures")
+    for entry in figures:
+        terminalreporter.write_line(f"{entry['test']:<28} {entry['summary']}")

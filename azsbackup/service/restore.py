@@ -7,7 +7,9 @@ archive is streamed once: read → SHA-256 against the signed manifest →
 decrypt and authenticate → provider. Providers write into a staging
 directory and publish only after the last byte was authenticated *and* the
 archive's SHA-256 matched, so a damaged or forged archive leaves no plaintext
-behind and the destination untouched.
+behind and the destination untouched. With several components, the archives
+after the first are hashed against the manifest before the first is published,
+so damage anywhere refuses the whole restore rather than leaving part of it.
 
 Destinations: without ``to``, each component goes back where it came from
 (its configured path, database file or restore command); the ``controller``
@@ -101,6 +103,7 @@ def _restore(
     manifest, _signer = load_trusted_manifest(controller, location, backup_id)
     selected = _select(manifest, components, to)
     _check_key(location, manifest, selected, private_key)
+    _check_later_archives(location, manifest, selected)
     report = RestoreReport(backup_id)
     for index, (name, ref) in enumerate(selected):
         events.progress("Restore", name, index, len(selected))
@@ -139,6 +142,20 @@ def _check_key(
                 thumbprint=wanted[:16],
                 recipients=", ".join(r["thumbprint"] for r in header.recipients),
             )
+
+
+def _check_later_archives(location: Location, manifest: Manifest, selected: list[tuple[str, ArchiveRef]]) -> None:
+    """Prove every archive after the first matches the signed manifest before anything is published.
+
+    Each component is published as soon as its own archive was authenticated;
+    without this pass a damaged second archive would leave the first component
+    restored and the rest not: a half-done restore. The first archive needs no
+    pass of its own: it is checked while it is staged.
+    """
+    for _name, ref in selected[1:]:
+        raw, stream = open_checked_archive(location, manifest, ref)
+        with raw:
+            stream.finish()
 
 
 def _restore_one(

@@ -23,6 +23,7 @@ import pytest
 from tests.engine import Engine
 from tests.fixtures.controllers import CertPair
 from tests.fixtures.samba import SambaServer
+from tests.reliability.figures import record
 
 TRIALS = int(os.environ.get("AZSBACKUP_CRASH_TRIALS", "30"))
 SEED = 20261124
@@ -96,7 +97,12 @@ def test_kill_during_backup(configured: Engine, tmp_path: Path) -> None:
     assert backup["status"] == "Succeeded"
     configured.run("prune")
     assert not [p for p in (configured.home / "store").rglob("*") if ".partial-" in p.name]
-    print(f"backup: {TRIALS} trials, {kills} killed mid-run, 0 inconsistencies")
+    record(
+        "crash/backup",
+        f"{TRIALS} kill -9 trials ({kills} mid-run), 0 inconsistencies, next backup succeeded",
+        trials=TRIALS,
+        killed=kills,
+    )
 
 
 @pytest.mark.slow
@@ -126,7 +132,98 @@ def test_kill_during_export(configured: Engine, fresh_smb_server: SambaServer, t
     internal = {b["id"] for b in configured.run("backup", "list").json["backups"]}
     exported = {p.name for p in share_root.iterdir() if (p / "manifest.json").exists()}
     assert internal <= exported, "catch-up must bring every kept backup to the share"
-    print(f"export: {TRIALS} trials, {kills} killed mid-run, share converged on {len(exported)} backups")
+    record(
+        "crash/export",
+        f"{TRIALS} kill -9 trials ({kills} mid-run) against Samba, share converged on {len(exported)} backups",
+        trials=TRIALS,
+        killed=kills,
+    )
+
+
+RETENTION = """
+import datetime as dt, sys
+from pathlib import Path
+from azsbackup.events import EventSink
+from azsbackup.service.backup import export_and_retain
+from azsbackup.service.catalog import list_backups
+from azsbackup.service.controller import Controller
+
+controller = Controller(Path(sys.argv[1]))
+later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)  # every backup but the newest has expired
+export_and_retain(controller, list_backups(controller)[-1], "crash-trial", EventSink(), [], now=later)
+"""
+
+
+def retention_process(engine: Engine) -> list[str]:
+    return [sys.executable, "-c", RETENTION, str(engine.home)]
+
+
+def kill_retention_after(engine: Engine, delay: float) -> int:
+    process = subprocess.Popen(retention_process(engine), env=engine.env, stdin=subprocess.DEVNULL)
+    time.sleep(delay)
+    killed = process.poll() is None
+    if killed:
+        os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    return int(killed)
+
+
+@pytest.mark.slow
+def test_kill_during_retention(configured: Engine, fresh_smb_server: SambaServer, tmp_path: Path) -> None:
+    """Retention deletes on both places; a kill in the middle must leave only complete backups listed."""
+    rng = random.Random(SEED + 3)
+    for index in range(6):  # six archives per backup: deleting a backup takes several steps on each side
+        data = tmp_path / f"data{index}"
+        data.mkdir()
+        (data / "f.bin").write_bytes(rng.randbytes(rng.randint(1, 200_000)))
+        configured.run("component", "add", f"c{index}", "--type", "directory", "--path", str(data))
+    fresh_smb_server.share_dir("share").joinpath("retain").mkdir()
+    configured.run(
+        "--secrets-stdin",
+        "config",
+        "set",
+        "--path",
+        fresh_smb_server.path("share", "retain"),
+        "--username",
+        fresh_smb_server.user,
+        "--retention-days",
+        "2",
+        input=json.dumps({"password": fresh_smb_server.password}),
+    )
+    share_root = fresh_smb_server.share_dir("share") / "retain" / "MASBackup"
+
+    def backups_on_both() -> tuple[int, int]:
+        internal = len(configured.run("backup", "list").json["backups"])
+        exported = [p for p in share_root.iterdir() if (p / "manifest.json").exists()] if share_root.exists() else []
+        return internal, len(exported)
+
+    def top_up() -> None:
+        while backups_on_both()[0] < 4:
+            configured.run("backup", "start")
+
+    top_up()
+    started = time.monotonic()
+    subprocess.run(retention_process(configured), env=configured.env, check=True, timeout=120)
+    duration = time.monotonic() - started
+    assert backups_on_both() == (1, 1)
+    kills = half_done = 0
+    for _trial in range(TRIALS):
+        top_up()
+        before = backups_on_both()
+        kills += kill_retention_after(configured, rng.uniform(0.02, 0.98) * duration)
+        assert_consistent(configured, share_root)
+        after = backups_on_both()
+        half_done += int(after != before and after != (1, 1))
+    subprocess.run(retention_process(configured), env=configured.env, check=True, timeout=120)
+    assert backups_on_both() == (1, 1)  # the next run finishes what the killed one started
+    assert configured.run("backup", "start").json["export"]["status"] == "Succeeded"
+    record(
+        "crash/retention",
+        f"{TRIALS} kill -9 trials ({kills} mid-run, {half_done} left retention half done), 0 inconsistencies",
+        trials=TRIALS,
+        killed=kills,
+        half_done=half_done,
+    )
 
 
 @pytest.mark.slow
@@ -137,6 +234,7 @@ def test_kill_during_restore(configured: Engine, cert_pair: CertPair, tmp_path: 
     backup_id = configured.run("backup", "start").json["id"]
     target = tmp_path / "restore-target"
     args = ["restore", backup_id, "--key", str(cert_pair.pfx), "--key-password-stdin", "--to", str(target)]
+    interrupted = 0
     for trial in range(TRIALS):
         kill_after(configured, args, rng.uniform(0.05, 1.0), stdin=cert_pair.password + "\n")
         published = target / "data"
@@ -148,4 +246,10 @@ def test_kill_during_restore(configured: Engine, cert_pair: CertPair, tmp_path: 
         else:  # interrupted: nothing was published, only a clearly named staging directory may remain
             leftovers = [p.name for p in target.iterdir()] if target.exists() else []
             assert all(".azsbackup-restore-" in name for name in leftovers), leftovers
-    print(f"restore: {TRIALS} trials, no half-written target")
+            interrupted += 1
+    record(
+        "crash/restore",
+        f"{TRIALS} kill -9 trials ({interrupted} interrupted before publishing), 0 half-written targets",
+        trials=TRIALS,
+        interrupted=interrupted,
+    )
