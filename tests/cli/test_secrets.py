@@ -1,4 +1,4 @@
-"""The share password never leaves the secrets file: not in output, logs, JSON, state or backups."""
+"""The share password never leaves the secrets file: not in output, logs, JSON, state, reports, metrics or backups."""
 
 from __future__ import annotations
 
@@ -76,8 +76,23 @@ def test_password_appears_nowhere(engine: Engine, cert_pair: CertPair, tmp_path:
             input=cert_pair.password + "\n",
         )
     )
+    backup_id = backup.json["id"]
+    engine.run("config", "set", "--path", str(tmp_path / "gone"))  # the next export fails and raises an alert
+    runs.append(engine.run("backup", "start", expect=18))
+    report = tmp_path / "report.html"
+    runs += [
+        engine.run("backup", "verify", backup_id),
+        engine.run("backup", "verify", backup_id, "--deep", *key_args(cert_pair), input=cert_pair.password + "\n"),
+        engine.run("location", "test", expect=18),
+        engine.run("job", "list"),
+        engine.run("alert", "list"),
+        engine.run("metrics", json_mode=False),
+        engine.run("report", "--html", str(report)),
+        engine.run("--debug", "backup", "show", "no-such-id", expect=10),
+    ]
     for run in runs:
         assert_clean(run)
+    assert SENTINEL not in report.read_text(encoding="utf-8")
 
     secrets_file = engine.home / "secrets.json"
     assert SENTINEL in secrets_file.read_text(), "the password was stored"
