@@ -49,6 +49,8 @@ class Measure:
     name: str
     samples: list[Sample] = field(default_factory=list)
     stored_bytes: int | None = None
+    payload_bytes: int | None = None
+    """Bytes moved per run when not the dataset (the share measurements move the stored backup)."""
 
     def median(self, key: str) -> float:
         return float(statistics.median(getattr(s, key) for s in self.samples))
@@ -58,7 +60,7 @@ class Measure:
         return {
             "name": self.name,
             "wall_s": {"median": statistics.median(walls), "min": min(walls), "max": max(walls)},
-            "mb_per_s": data_bytes / 1e6 / statistics.median(walls),
+            "mb_per_s": (self.payload_bytes or data_bytes) / 1e6 / statistics.median(walls),
             "cpu_s": self.median("cpu_s"),
             "max_rss_mib": self.median("max_rss_kib") / 1024,
             "stored_bytes": self.stored_bytes,
@@ -134,6 +136,8 @@ class Bench:
     work: Path
     runs: int
     results: dict[str, Measure] = field(default_factory=dict)
+    azsbackup: tuple[Path, str, dict[str, str]] | None = None
+    """Controller home, latest backup id and environment of the azsbackup group, for the share group."""
 
     def record(
         self,
@@ -141,8 +145,9 @@ class Bench:
         action: Callable[[int], Sample],
         stored: Callable[[], int] | None = None,
         prepare: Callable[[int], None] | None = None,
+        payload: int | None = None,
     ) -> None:
-        measure = self.results.setdefault(name, Measure(name))
+        measure = self.results.setdefault(name, Measure(name, payload_bytes=payload))
         for index in range(self.runs):
             if prepare:
                 prepare(index)
@@ -186,6 +191,7 @@ def bench_azsbackup(b: Bench) -> None:
 
     b.record("azsbackup backup", backup, stored=lambda: du(home / "store" / latest()))
     backup_id = latest()
+    b.azsbackup = (home, backup_id, env)
     out = b.work / "azs-restore"
     b.record(
         "azsbackup restore",
@@ -203,6 +209,16 @@ def bench_azsbackup(b: Bench) -> None:
     )
     b.record("azsbackup --json config get", lambda _: run_measured([*azs, "--json", "config", "get"], env=env))
     b.record("python -c pass", lambda _: run_measured([sys.executable, "-c", "pass"]))
+
+
+def run_share(b: Bench) -> None:
+    """Export and read-back against loopback Samba, on the backup the azsbackup group made."""
+    from bench.share import bench_share
+
+    if b.azsbackup is None:
+        bench_azsbackup(b)
+    assert b.azsbackup is not None
+    bench_share(b, *b.azsbackup)
 
 
 def bench_restic(b: Bench) -> None:
@@ -311,6 +327,11 @@ def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
         return m.median("max_rss_kib") / 1024 if m else None
 
     startup = (results.get("azsbackup --json config get"), results.get("python -c pass"))
+    share = [
+        ("export to the share vs smbclient put", ratio("azsbackup export", "smbclient put"), ">= 0.5"),
+        ("export vs smbprotocol open_file copy", ratio("azsbackup export", "smbprotocol open_file copy"), ">= 2"),
+        ("read-back from the share vs smbclient get", ratio("azsbackup read-back", "smbclient get"), ">= 0.5"),
+    ]
     return [
         ("backup throughput vs restic", ratio("azsbackup backup", "restic backup"), ">= 1.5"),
         ("backup throughput vs borg (lz4)", ratio("azsbackup backup", "borg create (lz4)"), ">= 1.2"),
@@ -324,6 +345,7 @@ def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
             startup[0].median("wall_s") / startup[1].median("wall_s") if all(startup) else None,
             "<= 3",
         ),  # type: ignore[union-attr]
+        *share,
     ]
 
 
@@ -361,7 +383,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "azsbackup-bench")
     parser.add_argument("--no-install", action="store_true")
-    parser.add_argument("--only", default="azsbackup,restic,borg,tar", help="comma-separated tool groups")
+    parser.add_argument("--only", default="azsbackup,share,restic,borg,tar", help="comma-separated tool groups")
     args = parser.parse_args()
 
     ensure_peers(not args.no_install)
@@ -372,6 +394,7 @@ def main() -> int:
     bench = Bench(data, args.work, args.runs)
     groups = {
         "azsbackup": bench_azsbackup,
+        "share": run_share,
         "restic": bench_restic,
         "tar": bench_tar,
         "borg": lambda b: (bench_borg(b, "lz4", "lz4"), bench_borg(b, "zstd,3", "zstd")),

@@ -39,6 +39,11 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         "borg create (lz4)",
         "tar | zstd -T0 -3",
         "cp -a",
+        "azsbackup export",
+        "azsbackup read-back",
+        "smbclient put",
+        "smbclient get",
+        "smbprotocol open_file copy",
     } <= names
     assert all(r["value"] is not None for r in doc["ratios"]), doc["ratios"]
     assert "| ratio | value | target |" in (tmp_path / "out" / "results.md").read_text()
