@@ -72,12 +72,14 @@ def complete_ids(location: Location) -> set[str]:
 def copy_backup(controller: Controller, backup_id: str, target: Location, events: EventSink) -> int:
     """Copy one complete internal backup to ``target``; return the bytes copied."""
     manifest, _ = read_manifest(controller.store, backup_id)
-    files = [ref.file for _, ref in archives_of(manifest)]
+    # The signed manifest names each archive's SHA-256: the share's read-back is checked against it
+    files: list[tuple[str, str | None]] = [(ref.file, ref.sha256) for _, ref in archives_of(manifest)]
     target.makedirs(backup_id)
     copied = 0
-    for index, name in enumerate([*files, MANIFEST]):
+    for index, (name, sha256) in enumerate([*files, (MANIFEST, None)]):
         events.progress("Export", f"{backup_id}/{name}", index, len(files) + 1)
-        with controller.store.open_read(join(backup_id, name)) as src, target.open_write(join(backup_id, name)) as dst:
+        path = join(backup_id, name)
+        with controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
             while chunk := src.read(COPY_CHUNK):
                 dst.write(chunk)
                 copied += len(chunk)

@@ -82,7 +82,14 @@ class Location(Protocol):
         """Where this is, for people and alerts (never contains a password)."""
         ...
 
-    def open_write(self, path: str) -> AtomicWriter: ...
+    def open_write(self, path: str, *, expected_sha256: str | None = None) -> AtomicWriter:
+        """Start writing ``path`` under a temporary name.
+
+        ``expected_sha256`` is the content's SHA-256 when the caller already
+        knows it (an archive named in a signed manifest): the read-back is
+        compared with it, and the writer does not hash the data on the way out.
+        """
+        ...
 
     def open_read(self, path: str) -> BinaryIO: ...
 

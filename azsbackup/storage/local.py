@@ -40,10 +40,11 @@ def _location_error(display: str, exc: OSError) -> LocationError:
 class LocalWriter:
     """Writes ``<final>.partial-<random>``, fsyncs, reads back, renames to ``<final>``."""
 
-    def __init__(self, location: LocalLocation, final: Path) -> None:
+    def __init__(self, location: LocalLocation, final: Path, expected_sha256: str | None = None) -> None:
         self._location = location
         self._final = final
         self._tmp = final.with_name(f"{final.name}{PARTIAL_MARKER}{secrets.token_hex(4)}")
+        self._expected = expected_sha256
         self._digest = hashlib.sha256()
         self._size = 0
         with location.translating_errors():
@@ -55,7 +56,8 @@ class LocalWriter:
             raise LocationError(location=self._location.display, detail="write after commit or abort")
         with self._location.translating_errors():
             self._fh.write(data)
-        self._digest.update(data)
+        if self._expected is None:
+            self._digest.update(data)
         self._size += len(data)
         return len(data)
 
@@ -69,7 +71,7 @@ class LocalWriter:
             self._fh = None
             with open(self._tmp, "rb") as back:
                 size, digest = sha256_of_stream(back, READ_BACK_CHUNK)
-            if (size, digest) != (self._size, self._digest.hexdigest()):
+            if (size, digest) != (self._size, self._expected or self._digest.hexdigest()):
                 self.abort()
                 raise ChecksumMismatch(subject=str(self._final), detail="read-back differs from what was written")
             self._tmp.replace(self._final)
@@ -120,8 +122,8 @@ class LocalLocation:
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def open_write(self, path: str) -> LocalWriter:
-        return LocalWriter(self, self._path(path))
+    def open_write(self, path: str, *, expected_sha256: str | None = None) -> LocalWriter:
+        return LocalWriter(self, self._path(path), expected_sha256)
 
     def open_read(self, path: str) -> BinaryIO:
         target = self._path(path)

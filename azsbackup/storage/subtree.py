@@ -21,8 +21,8 @@ class Subtree:
     def display(self) -> str:
         return f"{self.base.display}/{self.prefix}"
 
-    def open_write(self, path: str) -> AtomicWriter:
-        return self.base.open_write(self._p(path))
+    def open_write(self, path: str, *, expected_sha256: str | None = None) -> AtomicWriter:
+        return self.base.open_write(self._p(path), expected_sha256=expected_sha256)
 
     def open_read(self, path: str) -> BinaryIO:
         return self.base.open_read(self._p(path))

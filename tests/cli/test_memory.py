@@ -16,13 +16,16 @@ from tests.fixtures.controllers import CertPair
 GIB = 1 << 30
 LIMIT_MIB = 200
 
+# VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child of a large
+# test process would report its parent's peak; VmHWM belongs to the address space exec created.
 MEASURE = """
-import resource, runpy, sys
+import runpy, sys
 sys.argv = ["azsbackup", *sys.argv[1:]]
 try:
     runpy.run_module("azsbackup", run_name="__main__")
 finally:
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    with open("/proc/self/status") as status:
+        print(next(line.split()[1] for line in status if line.startswith("VmHWM:")), file=sys.stderr)
 """
 
 

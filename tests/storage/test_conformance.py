@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from azsbackup.errors import InvalidPath, LocationError, NotFound
+from azsbackup.errors import ChecksumMismatch, InvalidPath, LocationError, NotFound
 from azsbackup.storage import open_location
 from azsbackup.storage.base import PARTIAL_MARKER, Location
 from azsbackup.storage.paths import Credentials, LocationSpec, parse_location
@@ -335,3 +335,17 @@ def test_failures_are_location_errors_never_a_library_exception(location: Locati
     with pytest.raises(LocationError):
         location.rename("file", "folder")
     assert get(location, "file") == b"x"
+
+
+def test_a_known_sha256_is_what_the_read_back_must_match(location: Location) -> None:
+    """Export passes the archive's SHA-256 from the signed manifest; a source that differs is refused."""
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    with location.open_write("known.bin", expected_sha256=hashlib.sha256(data).hexdigest()) as writer:
+        writer.write(data)
+        assert writer.commit().sha256 == hashlib.sha256(data).hexdigest()
+    with location.open_write("forged.bin", expected_sha256=hashlib.sha256(b"other").hexdigest()) as writer:
+        writer.write(data)
+        with pytest.raises(ChecksumMismatch):
+            writer.commit()
+    names = [entry.name for entry in location.list()]
+    assert "known.bin" in names and not [name for name in names if name.startswith("forged.bin")]
