@@ -1,6 +1,6 @@
 """``python -m azsbackup``: the same as the ``azsbackup`` console script."""
 
-from azsbackup.cli import main
+from azsbackup.fastpath import main
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 import re
-import secrets
 from dataclasses import dataclass, field
 
 from azsbackup.errors import InvalidValue
@@ -60,7 +60,7 @@ def new_backup_id(now: dt.datetime | None = None) -> str:
     (the fixed-width time comes first), which retention and listings rely on.
     """
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z-{secrets.token_hex(4)}"
+    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z-{os.urandom(4).hex()}"
 
 
 def check_backup_id(value: str) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +19,8 @@ def restrict_to_owner(path: Path) -> None:
     """Make ``path`` readable and writable by its owner only."""
     if IS_WINDOWS:  # pragma: no cover - exercised on Windows only
         user = os.environ.get("USERNAME", "")
+        import subprocess  # Windows only
+
         subprocess.run(
             ["icacls", str(path), "/inheritance:r", "/grant:r", f"{user}:F"],
             check=True,
@@ -32,7 +32,7 @@ def restrict_to_owner(path: Path) -> None:
 
 def write_private_file(path: Path, data: bytes) -> None:
     """Atomically write ``data`` to ``path``, readable by the owner only from the first byte on."""
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -50,7 +50,7 @@ def write_private_file(path: Path, data: bytes) -> None:
 
 def write_file_atomic(path: Path, data: bytes) -> None:
     """Atomically replace ``path`` with ``data`` (temporary file, fsync, rename)."""
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(4).hex()}")
     try:
         with open(tmp, "xb") as fh:
             fh.write(data)

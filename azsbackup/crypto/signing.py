@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
-
-import nacl.exceptions
-import nacl.signing
+from typing import TYPE_CHECKING
 
 from azsbackup.errors import ConfigError, SignatureInvalid
 from azsbackup.osutil import write_private_file
+
+if TYPE_CHECKING:
+    import nacl.signing
 
 SEED_SIZE = 32
 
@@ -35,6 +36,8 @@ class SigningKey:
 
     @classmethod
     def generate(cls) -> SigningKey:
+        import nacl.signing  # PyNaCl is loaded only when a key is used, not to show a fingerprint
+
         return cls(nacl.signing.SigningKey.generate())
 
     @classmethod
@@ -42,6 +45,8 @@ class SigningKey:
         seed = path.read_bytes()
         if len(seed) != SEED_SIZE:
             raise ConfigError(f"{path} is not an azsbackup signing key ({len(seed)} bytes, expected {SEED_SIZE})")
+        import nacl.signing
+
         return cls(nacl.signing.SigningKey(seed))
 
     def save(self, path: Path) -> None:
@@ -65,6 +70,9 @@ class SigningKey:
 
 def verify_signature(public_key: bytes, data: bytes, signature: bytes, subject: str = "manifest") -> None:
     """Raise :class:`SignatureInvalid` unless ``signature`` is ``public_key``'s signature of ``data``."""
+    import nacl.exceptions
+    import nacl.signing
+
     try:
         nacl.signing.VerifyKey(public_key).verify(data, signature)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, nacl.exceptions.TypeError) as exc:

@@ -7,12 +7,8 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
-from azsbackup.crypto.certs import load_certificate, thumbprint
 from azsbackup.errors import InvalidValue, NotFound
 from azsbackup.model import SCHEMA, iso, utc_now
 from azsbackup.service.controller import Controller
@@ -24,6 +20,9 @@ from azsbackup.state.config import (
     check_username,
 )
 from azsbackup.state.db import transaction
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 UNSET: Any = object()
 
@@ -92,11 +91,16 @@ class ConfigUpdate:
 
 
 def certificate_ref(path: Path) -> CertificateRef:
-    cert = load_certificate(path)
-    return _ref_of(cert)
+    from azsbackup.crypto.certs import load_certificate
+
+    return _ref_of(load_certificate(path))
 
 
 def _ref_of(cert: x509.Certificate) -> CertificateRef:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from azsbackup.crypto.certs import thumbprint
+
     return CertificateRef(
         pem=cert.public_bytes(Encoding.PEM).decode("ascii"),
         thumbprint=thumbprint(cert),
@@ -179,7 +183,7 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
         },
         "last_backup": last,
         "controller_home": str(controller.home),
-        "signing_key_fingerprint": controller.signing_key.fingerprint,
+        "signing_key_fingerprint": controller.signing_fingerprint,
     }
 
 

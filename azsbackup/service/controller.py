@@ -5,6 +5,7 @@ Layout of a controller directory (``AZSBACKUP_HOME``)::
     state.db          SQLite: configuration, components, catalogue, jobs, alerts, trusted keys
     secrets.json      share password; owner-only; never backed up
     signing.key       Ed25519 key that signs every manifest; owner-only; never backed up
+    signing.pub       its public half, so showing the fingerprint needs no key
     controller.lock   held while a backup, export, prune or restore runs
     store/            the internal store: one directory per backup id
 
@@ -16,26 +17,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import filelock
-import platformdirs
-
-from azsbackup.crypto.signing import SigningKey
+from azsbackup.crypto.signing import SigningKey, fingerprint
 from azsbackup.errors import LocationError, Locked
 from azsbackup.model import iso, utc_now
 from azsbackup.osutil import IS_WINDOWS, restrict_to_owner
 from azsbackup.state import config as config_state
 from azsbackup.state import db as state_db
 from azsbackup.state.secrets import SecretStore
-from azsbackup.storage.local import LocalLocation
+
+if TYPE_CHECKING:
+    from azsbackup.storage.local import LocalLocation
 
 ENV_HOME = "AZSBACKUP_HOME"
+
+
+SIGNING_PUBLIC_KEY = "signing.pub"
 
 
 def default_home() -> Path:
@@ -49,6 +52,8 @@ def default_home() -> Path:
         return Path(env)
     if not IS_WINDOWS and os.geteuid() == 0:
         return Path("/var/lib/azsbackup")
+    import platformdirs  # deferred, like every import a query does not need: start-up time
+
     return platformdirs.user_data_path("azsbackup", appauthor=False)
 
 
@@ -99,12 +104,28 @@ class Controller:
             return SigningKey.load(path)
         key = SigningKey.generate()
         key.save(path)
+        (self.home / SIGNING_PUBLIC_KEY).write_bytes(key.public_key)
         return key
+
+    @property
+    def signing_fingerprint(self) -> str:
+        """The signing key's fingerprint, from its public half (``signing.pub``), without loading the key.
+
+        Showing it (``config get``, the most frequent call) then needs no
+        cryptography library; a controller made before the file existed gets
+        it written on first use. Trust decisions use :attr:`signing_key` itself.
+        """
+        public = self.home / SIGNING_PUBLIC_KEY
+        if not public.exists():
+            public.write_bytes(self.signing_key.public_key)
+        return fingerprint(public.read_bytes())
 
     @cached_property
     def store(self) -> LocalLocation:
         """The internal store; its directory is created by the first write."""
         self.ensure_home()
+        from azsbackup.storage.local import LocalLocation
+
         return LocalLocation(self.home / "store")
 
     def config(self) -> config_state.BackupConfiguration:
@@ -132,6 +153,10 @@ class Controller:
         leaves the controller stuck; ``controller.lock.json`` only says who
         holds it, for the error message.
         """
+        import socket
+
+        import filelock
+
         self.ensure_home()
         lock = filelock.FileLock(str(self.home / "controller.lock"), timeout=0)
         info = self.home / "controller.lock.json"

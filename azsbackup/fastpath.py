@@ -1,0 +1,60 @@
+"""The lean start for the engine's most frequent call: ``azsbackup --json config get``.
+
+The PowerShell module asks for JSON on every call, and ``Get-AzsBackupConfiguration``
+(locally or over WinRM) is the call made most often, so its start-up time is
+what an operator feels. Loading the command-line framework alone costs several
+times the interpreter's own start, so this module serves exactly that argv shape
+(``--json [--home DIR] config get``) with the same service function and the same
+JSON as the full command line, importing neither click nor the cryptography
+stack. Any other argv, and any failure, returns ``None``: the caller then runs
+the full command line, which also renders errors, so behaviour never differs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Query = Callable[[Path | None], dict[str, Any]]
+
+
+def _config_get(home: Path | None) -> dict[str, Any]:
+    from azsbackup.service.configure import configuration_document
+    from azsbackup.service.controller import Controller
+
+    return configuration_document(Controller(home))
+
+
+QUERIES: dict[tuple[str, ...], Query] = {("config", "get"): _config_get}
+
+
+def answer(argv: list[str]) -> int | None:
+    """Serve ``argv`` if it is a query this module knows; ``None`` means "use the full command line"."""
+    if argv[:1] != ["--json"]:
+        return None
+    rest, home = argv[1:], None
+    if rest[:1] == ["--home"] and len(rest) >= 2:
+        home, rest = Path(rest[1]), rest[2:]
+    query = QUERIES.get(tuple(rest))
+    if query is None:
+        return None
+    try:
+        document = query(home)
+    except Exception:  # the full command line runs the query again and reports the error properly
+        return None
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def main() -> None:
+    """Console entry point (``azsbackup`` and ``python -m azsbackup``)."""
+    code = answer(sys.argv[1:])
+    if code is None:
+        from azsbackup.cli import main as full_command_line
+
+        full_command_line()
+    sys.exit(code)
