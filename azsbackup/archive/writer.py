@@ -3,9 +3,12 @@
 The writer is an :class:`~azsbackup.providers.base.ItemSink`. File content is
 read straight into the current segment buffer (no intermediate copies); each
 full segment is handed to a thread pool that compresses (zstandard releases
-the GIL) and seals it, and sealed segments are written in order. At most
-``2 × workers`` segments are in flight, so memory stays bounded by a few
-segment sizes whatever the size of the files.
+the GIL) and seals it, and one output thread writes sealed segments in order,
+so the thread that reads the files never waits on the output (hashing and
+writing it release the GIL, but getting it back behind busy workers costs a
+switch interval per write). At most ``2 × workers`` segments are being sealed
+and ``OUTPUT_QUEUE`` written, so memory stays bounded by a few segment sizes
+whatever the size of the files.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from azsbackup.errors import ProviderError
 from azsbackup.model import iso, utc_now
 from azsbackup.providers.base import Item, ItemKind
 
+OUTPUT_QUEUE = 4
+"""Sealed segments waiting for the output thread."""
+
 
 class Writable(Protocol):
     def write(self, data: bytes | bytearray | memoryview, /) -> int: ...
@@ -66,7 +72,7 @@ class _Sealer:
         self._level = level
         self._local = threading.local()
 
-    def __call__(self, counter: int, data: bytes, last: bool) -> bytes:
+    def __call__(self, counter: int, data: bytes | bytearray, last: bool) -> bytes:
         compressor = getattr(self._local, "compressor", None)
         if compressor is None:
             compressor = self._local.compressor = zstandard.ZstdCompressor(level=self._level)
@@ -106,6 +112,8 @@ class ArchiveWriter:
         self._out = out
         self._component = component
         self._stored = 0
+        self._output = ThreadPoolExecutor(1, thread_name_prefix="azsbackup-write")
+        self._writes: deque[Future[int]] = deque()
         self._emit(header + encode_recipients([wrap_key(data_key, c) for c in recipients]))
         self._seal = _Sealer(SegmentCipher(data_key, hashlib.sha256(header).digest()), prefix, level)
         self._workers = workers or os.cpu_count() or 2
@@ -115,7 +123,7 @@ class ArchiveWriter:
         self._buffer = bytearray(segment_size)
         self._view = memoryview(self._buffer)
         self._fill = 0
-        self._held: bytes | None = None
+        self._held: bytearray | None = None
         self._counter = 0
         self._raw = 0
         self._items = 0
@@ -173,18 +181,23 @@ class ArchiveWriter:
         # A full segment is sealed only once more data follows: until then we do not know whether it is last.
         if self._held is not None:
             self._submit(self._held, last=False)
-        self._held = bytes(self._buffer)
+        self._held = self._buffer  # handed over whole; a fresh buffer is cheaper than copying this one
+        self._buffer = bytearray(self._segment_size)
+        self._view = memoryview(self._buffer)
         self._fill = 0
 
-    def _submit(self, data: bytes, *, last: bool) -> None:
+    def _submit(self, data: bytes | bytearray, *, last: bool) -> None:
         self._pending.append(self._pool.submit(self._seal, self._counter, data, last))
         self._counter += 1
         while len(self._pending) > 2 * self._workers:
             self._emit(self._pending.popleft().result())
 
     def _emit(self, data: bytes) -> None:
-        self._out.write(data)
+        """Queue ``data`` for the output thread, in order; raise here what an earlier write raised."""
+        self._writes.append(self._output.submit(self._out.write, data))
         self._stored += len(data)
+        while len(self._writes) > OUTPUT_QUEUE or (self._writes and self._writes[0].done()):
+            self._writes.popleft().result()
 
     # --- completion -----------------------------------------------------------------------------
 
@@ -204,7 +217,10 @@ class ArchiveWriter:
             self._submit(tail, last=True)
         while self._pending:
             self._emit(self._pending.popleft().result())
+        while self._writes:
+            self._writes.popleft().result()
         self._pool.shutdown()
+        self._output.shutdown()
         self.stats = ArchiveStats(self._raw, self._stored, self._counter, self._items)
         return self.stats
 
@@ -212,7 +228,9 @@ class ArchiveWriter:
         for future in self._pending:
             future.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._output.shutdown(wait=True, cancel_futures=True)
         self._pending.clear()
+        self._writes.clear()
 
     def __enter__(self) -> Self:
         return self

@@ -21,7 +21,6 @@ one conformance suite in ``tests/storage/test_conformance.py``:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self
@@ -120,16 +119,6 @@ class Location(Protocol):
     def free_space(self) -> SpaceInfo: ...
 
     def close(self) -> None: ...
-
-
-def sha256_of_stream(stream: BinaryIO, chunk_size: int = 1 << 20) -> tuple[int, str]:
-    """Size and hex SHA-256 of everything left in ``stream``."""
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(chunk_size):
-        digest.update(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def join(*parts: str) -> str:

@@ -22,9 +22,12 @@ from azsbackup.errors import (
     NotFound,
 )
 from azsbackup.osutil import fsync_dir
-from azsbackup.storage.base import PARTIAL_MARKER, Entry, SpaceInfo, WriteResult, sha256_of_stream
+from azsbackup.storage.base import PARTIAL_MARKER, Entry, SpaceInfo, WriteResult
 
 READ_BACK_CHUNK = 8 << 20
+READ_BACK_STEP = 32 << 20
+"""Read back what was written every this many bytes, while writing goes on: the check then runs
+alongside compression instead of after it (it used to be about 15 % of a 1 GiB backup's wall time)."""
 
 
 def _location_error(display: str, exc: OSError) -> LocationError:
@@ -38,7 +41,13 @@ def _location_error(display: str, exc: OSError) -> LocationError:
 
 
 class LocalWriter:
-    """Writes ``<final>.partial-<random>``, fsyncs, reads back, renames to ``<final>``."""
+    """Writes ``<final>.partial-<random>``, reads it back as it goes, fsyncs, renames to ``<final>``.
+
+    The read-back goes through a second handle on the same file, a step behind
+    the writes; at :meth:`commit` the rest is read back after the fsync, and
+    the SHA-256 of everything read back must equal the SHA-256 of what was
+    written (or the one the caller expects) before the file gets its name.
+    """
 
     def __init__(self, location: LocalLocation, final: Path, expected_sha256: str | None = None) -> None:
         self._location = location
@@ -46,20 +55,32 @@ class LocalWriter:
         self._tmp = final.with_name(f"{final.name}{PARTIAL_MARKER}{secrets.token_hex(4)}")
         self._expected = expected_sha256
         self._digest = hashlib.sha256()
+        self._read_back = hashlib.sha256()
         self._size = 0
+        self._checked = 0
         with location.translating_errors():
             final.parent.mkdir(parents=True, exist_ok=True)
             self._fh: BinaryIO | None = open(self._tmp, "xb")  # noqa: SIM115 - closed by commit/abort
+            self._back: BinaryIO | None = open(self._tmp, "rb")  # noqa: SIM115 - likewise
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._fh is None:
             raise LocationError(location=self._location.display, detail="write after commit or abort")
         with self._location.translating_errors():
             self._fh.write(data)
-        if self._expected is None:
-            self._digest.update(data)
-        self._size += len(data)
+            self._size += len(data)
+            if self._expected is None:
+                self._digest.update(data)
+            if self._size - self._checked >= READ_BACK_STEP:
+                self._fh.flush()
+                self._check_written()
         return len(data)
+
+    def _check_written(self) -> None:
+        back = self._back
+        while back is not None and (chunk := back.read(READ_BACK_CHUNK)):
+            self._read_back.update(chunk)
+            self._checked += len(chunk)
 
     def commit(self) -> WriteResult:
         if self._fh is None:
@@ -69,19 +90,26 @@ class LocalWriter:
             os.fsync(self._fh.fileno())
             self._fh.close()
             self._fh = None
-            with open(self._tmp, "rb") as back:
-                size, digest = sha256_of_stream(back, READ_BACK_CHUNK)
-            if (size, digest) != (self._size, self._expected or self._digest.hexdigest()):
+            self._check_written()
+            digest = self._read_back.hexdigest()
+            if (self._checked, digest) != (self._size, self._expected or self._digest.hexdigest()):
                 self.abort()
                 raise ChecksumMismatch(subject=str(self._final), detail="read-back differs from what was written")
+            self._close_back()
             self._tmp.replace(self._final)
             fsync_dir(self._final.parent)
-        return WriteResult(self._location.relative(self._final), size, digest)
+        return WriteResult(self._location.relative(self._final), self._size, digest)
+
+    def _close_back(self) -> None:
+        if self._back is not None:
+            self._back.close()
+            self._back = None
 
     def abort(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        self._close_back()
         with contextlib.suppress(FileNotFoundError):
             self._tmp.unlink()
 
