@@ -15,6 +15,12 @@
   directory changes its mtime);
 * on success the staging directory is renamed into place; with ``force`` the
   old destination is first renamed aside and removed afterwards.
+
+Small files (up to ``SMALL_FILE``) are created by a few threads: creating a
+file costs a file-system round trip that dwarfs writing a few kilobytes, and
+a tree of ten thousand small files spent most of its restore waiting in
+``open``. Their content is read from the archive first, in order, so at most
+``SMALL_FILE × SMALL_FILES_IN_FLIGHT`` bytes are held.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import os
 import secrets
 import shutil
 import stat
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -33,6 +41,9 @@ from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
 from azsbackup.providers.base import Item, ItemKind
 
 COPY_CHUNK = 1 << 20
+SMALL_FILE = 256 << 10
+SMALL_FILES_IN_FLIGHT = 32
+CREATE_THREADS = 4
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 
@@ -41,6 +52,15 @@ def is_empty_or_missing(path: Path) -> bool:
     if not path.exists() and not path.is_symlink():
         return True
     return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+
+
+def _read_exactly(content: BinaryIO | None, size: int) -> bytes:
+    """Up to ``size`` bytes of ``content``: a member stream returns at most one segment per read."""
+    parts, left = [], size
+    while left and content is not None and (chunk := content.read(left)):
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
 
 
 class StagedTree:
@@ -52,6 +72,9 @@ class StagedTree:
         self.staging = self.target.parent / f".{self.target.name}.azsbackup-restore-{secrets.token_hex(4)}"
         self._dirs: list[tuple[Path, Item]] = []
         self._created: set[Path] = set()
+        self._names: set[Path] = set()
+        self._creators: ThreadPoolExecutor | None = None
+        self._in_flight: deque[Future[None]] = deque()
 
     def __enter__(self) -> Self:
         if not self.force and not is_empty_or_missing(self.target):
@@ -65,12 +88,16 @@ class StagedTree:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if exc_type is not None:
+            self._stop_creators()
             shutil.rmtree(self.staging, ignore_errors=True)
             return
         try:
+            self._drain(0)
+            self._stop_creators()
             self._finish_directories()
             self._publish()
         except BaseException:
+            self._stop_creators()
             shutil.rmtree(self.staging, ignore_errors=True)
             raise
 
@@ -98,8 +125,9 @@ class StagedTree:
         path = self.path_of(item.name)
         self._parent_ready(path, item.name)
         already_made_dir = item.kind is ItemKind.DIRECTORY and path in self._created
-        if (path.exists() or path.is_symlink()) and not already_made_dir:
+        if path in self._names and not already_made_dir:  # by name: a file may still be on its way to disk
             raise UnsafeArchiveMember(subject=str(self.target), member=item.name, detail="appears twice")
+        self._names.add(path)
         if item.kind is ItemKind.DIRECTORY:
             if path not in self._created:
                 path.mkdir(mode=0o700)
@@ -109,8 +137,35 @@ class StagedTree:
             check_link(item.name, item.link_target, str(self.target))
             os.symlink(item.link_target, path)
             self._set_times(path, item, follow=False)
+        elif item.size <= SMALL_FILE:
+            data = _read_exactly(content, item.size)
+            self._drain(SMALL_FILES_IN_FLIGHT - 1)
+            self._in_flight.append(self._creator_pool().submit(self._create_small, path, item, data))
         else:
             self._write_file(path, item, content)
+
+    def _create_small(self, path: Path, item: Item, data: bytes) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(path, stat.S_IMODE(item.mode))
+        self._set_times(path, item, follow=True)
+
+    def _creator_pool(self) -> ThreadPoolExecutor:
+        if self._creators is None:
+            self._creators = ThreadPoolExecutor(CREATE_THREADS, thread_name_prefix="azsbackup-create")
+        return self._creators
+
+    def _drain(self, keep: int) -> None:
+        """Wait until at most ``keep`` small files are in flight; raise what creating one raised."""
+        while len(self._in_flight) > keep:
+            self._in_flight.popleft().result()
+
+    def _stop_creators(self) -> None:
+        if self._creators is not None:
+            self._creators.shutdown(wait=True, cancel_futures=True)
+            self._creators = None
+        self._in_flight.clear()
 
     def _write_file(self, path: Path, item: Item, content: BinaryIO | None) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
