@@ -81,7 +81,8 @@ def alerts_human(doc: dict[str, Any]) -> str:
 
 
 @alert_group.command("close")
-@click.argument("alert_id", type=int)
+# Alert ids are SQLite rowids: signed 64-bit, assigned from 1.
+@click.argument("alert_id", type=click.IntRange(1, 2**63 - 1))
 @pass_app
 def alert_close(app: App, alert_id: int) -> None:
     """Close alert ALERT_ID by hand (failure alerts also close by themselves after a successful backup)."""

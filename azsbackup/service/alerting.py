@@ -112,7 +112,9 @@ def close_failure_alerts(controller: Controller, events: EventSink, notifiers: l
 
 
 def close_alert_by_id(controller: Controller, alert_id: int, events: EventSink) -> dict[str, Any]:
-    row = controller.db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    # Outside SQLite's rowid range the driver would raise OverflowError; no such alert can exist.
+    in_range = 1 <= alert_id < 2**63
+    row = controller.db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone() if in_range else None
     if row is None or row["state"] != "Active":
         raise NotFound(kind="active alert", name=str(alert_id), how="azsbackup alert list")
     close_alerts(controller, {row["code"]}, events)

@@ -181,8 +181,19 @@ _FULL = {0xC000007F, 0xC0000044}
 _NO_SHARE = {0xC00000CC, 0xC00000BE}
 _MISSING = {0xC0000034, 0xC000003A, 0xC0000225, 0xC000000F, 0xC0000033, 0xC000003B, 0xC0000103}
 _LOST = {0xC00000C4, 0xC00000C9, 0xC000020C, 0xC000020D, 0xC0000203, 0xC000035C, 0xC0000128}
-_SOCKET_GONE = {errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EAGAIN, errno.EWOULDBLOCK}
-"""errno of a send that failed, or made no progress within the send timeout (SO_SNDTIMEO: EAGAIN)."""
+_SOCKET_GONE = {
+    errno.EPIPE,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.ETIMEDOUT,
+    errno.EAGAIN,
+    errno.EWOULDBLOCK,
+    errno.EBADF,
+}
+"""errno of a send that failed, or made no progress within the send timeout (SO_SNDTIMEO: EAGAIN).
+
+EBADF: smbprotocol's receiver thread closes the socket when the server ends the
+connection, so a send racing with it finds the descriptor already closed."""
 _COLLISION = 0xC0000035
 _END_OF_FILE = 0xC0000011
 
@@ -288,7 +299,8 @@ def translate(
         return LocationConnectionLost(
             location=where, detail=f"{subject}: the connection to the server was lost{code}", port=port
         )
-    return LocationError(location=where, detail=f"{subject}: {type(exc).__name__}{code}")
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    return LocationError(location=where, detail=f"{subject}: {why}{code}")
 
 
 # --- the location -------------------------------------------------------------------------------

@@ -71,6 +71,20 @@ def test_backup_failed_and_partial_then_auto_close(configured: Engine, tmp_path:
     assert {a["code"] for a in closed if a["state"] == "Closed"} == {"backup-failed", "partial-backup"}
 
 
+def test_closing_an_alert_by_hand(configured: Engine) -> None:
+    failing_component(configured)
+    configured.run("backup", "start", expect=2)
+    failed = alerts(configured)["backup-failed"]
+    configured.run("alert", "close", str(failed["id"]))
+    assert alerts(configured) == {}
+    # Closed, absent and out-of-range ids are refused with the documented codes, never a traceback.
+    configured.run("alert", "close", str(failed["id"]), expect=14)
+    configured.run("alert", "close", "999999", expect=14)
+    for beyond_sqlite in (str(2**63), str(2**70), "0"):
+        run = configured.run("alert", "close", beyond_sqlite, expect=10)
+        assert "ALERT_ID" in run.stderr and "Traceback" not in run.stderr
+
+
 def test_unknown_error_when_the_store_cannot_be_written(configured: Engine, tmp_path: Path) -> None:
     good_component(configured, tmp_path)
     configured.run("config", "get")  # creates the controller directory

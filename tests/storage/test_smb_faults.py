@@ -8,6 +8,7 @@ message, hint, JSON form, repr and whole traceback, causes included).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -39,7 +40,7 @@ from azsbackup.storage import open_location
 from azsbackup.storage.base import PARTIAL_MARKER
 from azsbackup.storage.paths import Credentials, parse_location
 from azsbackup.storage.probe import CHECK_NAMES, open_and_probe, probe_location
-from azsbackup.storage.smb import IO_TIMEOUT_S, SmbLocation
+from azsbackup.storage.smb import IO_TIMEOUT_S, SmbLocation, translate
 from tests.fixtures.samba import SambaServer
 
 pytestmark = pytest.mark.smb
@@ -232,6 +233,28 @@ def test_smbd_stopped_during_a_write_then_restarted(fresh_smb_server: SambaServe
         assert (on_disk / "b" / "archive.azsb").read_bytes() == data
     finally:
         location.close()
+
+
+@pytest.mark.parametrize(
+    "errno_",
+    # EBADF: smbprotocol's receiver thread closes the socket when the server hangs up, so a send
+    # racing with it finds the descriptor closed (seen with smbd stopped mid-export).
+    [errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EAGAIN, errno.EBADF],
+)
+def test_a_socket_that_fails_mid_transfer_is_a_lost_connection(errno_: int) -> None:
+    spec = parse_location("smb://127.0.0.1/share/folder")
+    cause = OSError(errno_, os.strerror(errno_))
+    error = translate(cause, spec=spec, username="svc", action="write", path="b/x.azsb", missing="invalid-path")
+    assert isinstance(error, LocationConnectionLost) and error.code == "share-connection-lost", error
+    connecting = translate(cause, spec=spec, username="svc", action="connect", path="", missing="invalid-path")
+    assert type(connecting) is LocationUnreachable, connecting
+
+
+def test_any_other_os_error_names_its_reason() -> None:
+    spec = parse_location("smb://127.0.0.1/share/folder")
+    cause = OSError(errno.EIO, os.strerror(errno.EIO))
+    error = translate(cause, spec=spec, username="svc", action="write", path="b/x.azsb", missing="invalid-path")
+    assert type(error) is LocationError and os.strerror(errno.EIO) in error.message, error
 
 
 @pytest.mark.timeout(120)
