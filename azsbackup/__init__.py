@@ -6,3 +6,10 @@ to an SMB share. See docs/design.md for the architecture.
 """
 
 __version__ = "0.1.0"
+
+SCHEMA = "azsbackup/1"
+"""Schema tag carried by every JSON document the engine prints (also :data:`azsbackup.model.SCHEMA`).
+
+It lives here, in a module with no imports, so that ``config get`` can print it
+without importing :mod:`azsbackup.model` and its dataclasses (start-up time).
+"""

@@ -25,7 +25,11 @@ def _config_get(home: Path | None) -> dict[str, Any]:
     from azsbackup.service.configure import configuration_document
     from azsbackup.service.controller import Controller
 
-    return configuration_document(Controller(home))
+    controller = Controller(home)
+    try:
+        return configuration_document(controller)
+    finally:
+        controller.close()
 
 
 QUERIES: dict[tuple[str, ...], Query] = {("config", "get"): _config_get}

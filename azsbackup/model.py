@@ -1,6 +1,7 @@
 """Value types shared by every layer.
 
-This module is a leaf: it imports nothing from azsbackup except :mod:`errors`.
+This module is a leaf: it imports nothing from azsbackup except :mod:`errors`
+and the schema tag from the package itself.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from azsbackup import SCHEMA as SCHEMA
 from azsbackup.errors import InvalidValue
-
-SCHEMA = "azsbackup/1"
-"""Schema tag carried by every JSON document the engine prints."""
 
 
 class BackupStatus(enum.StrEnum):

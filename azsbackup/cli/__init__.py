@@ -70,6 +70,7 @@ def cli(
 ) -> None:
     """azsbackup: encrypted, signed backups of infrastructure components."""
     ctx.obj = App(json_output=json_output, log_json=log_json, secrets_stdin=secrets_stdin, debug=debug, home=home)
+    ctx.call_on_close(ctx.obj.close)
     if computer_name:
         ctx.obj.remote = {
             "host": computer_name,

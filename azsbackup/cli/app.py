@@ -40,6 +40,7 @@ class App:
     """Connection settings when the command runs on another host (--computer-name)."""
     _secrets: SuppliedSecrets | None = None
     _stdin_line_used: bool = False
+    _controllers: list[Controller] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.events.subscribe(self._render_event)
@@ -74,7 +75,15 @@ class App:
     def controller(self) -> Controller:
         from azsbackup.service.controller import Controller  # lazy: keeps start-up of query commands fast
 
-        return Controller(self.home)
+        controller = Controller(self.home)
+        self._controllers.append(controller)
+        return controller
+
+    def close(self) -> None:
+        """Release what the command opened (called when the click context closes)."""
+        for controller in self._controllers:
+            controller.close()
+        self._controllers.clear()
 
     # --- output -------------------------------------------------------------------------
 

@@ -106,13 +106,8 @@ def config_set(
     clear_notifications: bool,
 ) -> None:
     """Change the given settings; everything not given keeps its value."""
-    from azsbackup.service.configure import (
-        UNSET,
-        ConfigUpdate,
-        NotificationUpdate,
-        apply_update,
-        configuration_document,
-    )
+    from azsbackup.service.configure import apply_update, configuration_document
+    from azsbackup.state.config import UNSET, ConfigUpdate, NotificationUpdate
 
     password = app.secret("password", from_stdin_line=password_stdin, field_name="password")
 

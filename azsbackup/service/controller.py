@@ -10,29 +10,36 @@ Layout of a controller directory (``AZSBACKUP_HOME``)::
     store/            the internal store: one directory per backup id
 
 The directory is created on first use; opening it never changes anything else.
+
+``config get``, the most frequent call, opens a controller on every start, so
+this module imports at load time only what that query needs; the signing key
+(PyNaCl), the configuration dataclasses, the model and the store are imported
+where they are used.
 """
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import json
 import os
-import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from azsbackup.crypto.signing import SigningKey, fingerprint
-from azsbackup.errors import LocationError, Locked
-from azsbackup.model import iso, utc_now
 from azsbackup.osutil import IS_WINDOWS, restrict_to_owner
-from azsbackup.state import config as config_state
 from azsbackup.state import db as state_db
 from azsbackup.state.secrets import SecretStore
 
+# This module is on the path of ``config get``, whose start-up time is what operators feel:
+# azsbackup.errors is imported where an error is raised (that query raises none), and
+# typing and the annotation-only names below are not imported at run time.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterator
+
+    from azsbackup.crypto.signing import SigningKey
+    from azsbackup.state.config import BackupConfiguration
     from azsbackup.storage.local import LocalLocation
 
 ENV_HOME = "AZSBACKUP_HOME"
@@ -57,12 +64,35 @@ def default_home() -> Path:
     return platformdirs.user_data_path("azsbackup", appauthor=False)
 
 
-@dataclass(frozen=True)
+def public_key_fingerprint(public_key: bytes) -> str:
+    """:func:`azsbackup.crypto.signing.fingerprint` (a test checks they agree), without loading OpenSSL.
+
+    ``hashlib`` loads OpenSSL's libcrypto when it is imported, which takes longer
+    than all the rest of ``config get``; CPython's own SHA-256 gives the same digest.
+    """
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12+
+        except ImportError:  # an interpreter built without them
+            from hashlib import sha256
+    digest: bytes = sha256(public_key).digest()
+    return "SHA256:" + binascii.b2a_base64(digest, newline=False).decode("ascii").rstrip("=")
+
+
 class LockHolder:
-    pid: int
-    host: str
-    operation: str
-    since: str
+    """Who holds the controller lock: the contents of ``controller.lock.json``.
+
+    A plain class rather than a dataclass, so that opening a controller does not
+    import ``dataclasses`` (start-up time of ``config get``).
+    """
+
+    def __init__(self, pid: int, host: str, operation: str, since: str) -> None:
+        self.pid = pid
+        self.host = host
+        self.operation = operation
+        self.since = since
 
     def describe(self) -> str:
         return f"{self.operation} by pid {self.pid} on {self.host} since {self.since}"
@@ -82,6 +112,8 @@ class Controller:
             try:
                 self.home.mkdir(parents=True)
             except OSError as exc:
+                from azsbackup.errors import LocationError
+
                 raise LocationError(location=str(self.home), detail=f"cannot create it: {exc.strerror}") from exc
             restrict_to_owner(self.home)
 
@@ -89,6 +121,13 @@ class Controller:
     def db(self) -> sqlite3.Connection:
         self.ensure_home()
         return state_db.connect(self.home / "state.db")
+
+    def close(self) -> None:
+        """Close the state database if it was opened. Process exit does the same; callers that
+        run many commands in one process (tests, the scheduler) must not leave it to the GC."""
+        db = self.__dict__.pop("db", None)
+        if db is not None:
+            db.close()
 
     @cached_property
     def secrets(self) -> SecretStore:
@@ -98,6 +137,8 @@ class Controller:
     @cached_property
     def signing_key(self) -> SigningKey:
         """The controller's manifest-signing key, created on first use."""
+        from azsbackup.crypto.signing import SigningKey
+
         self.ensure_home()
         path = self.home / "signing.key"
         if path.exists():
@@ -118,7 +159,7 @@ class Controller:
         public = self.home / SIGNING_PUBLIC_KEY
         if not public.exists():
             public.write_bytes(self.signing_key.public_key)
-        return fingerprint(public.read_bytes())
+        return public_key_fingerprint(public.read_bytes())
 
     @cached_property
     def store(self) -> LocalLocation:
@@ -128,10 +169,14 @@ class Controller:
 
         return LocalLocation(self.home / "store")
 
-    def config(self) -> config_state.BackupConfiguration:
+    def config(self) -> BackupConfiguration:
+        from azsbackup.state import config as config_state
+
         return config_state.load(self.db)
 
-    def save_config(self, value: config_state.BackupConfiguration) -> None:
+    def save_config(self, value: BackupConfiguration) -> None:
+        from azsbackup.state import config as config_state
+
         with state_db.transaction(self.db):
             config_state.save(self.db, value)
 
@@ -156,6 +201,9 @@ class Controller:
         import socket
 
         import filelock
+
+        from azsbackup.errors import Locked
+        from azsbackup.model import iso, utc_now
 
         self.ensure_home()
         lock = filelock.FileLock(str(self.home / "controller.lock"), timeout=0)

@@ -113,6 +113,14 @@ def run_quickstart(root: Path, events: EventSink) -> QuickstartReport:
     prepare_root(root)
     report = QuickstartReport(root)
     controller = Controller(root / "controller")
+    try:
+        _run_steps(controller, root, report, events)
+    finally:
+        controller.close()
+    return report
+
+
+def _run_steps(controller: Controller, root: Path, report: QuickstartReport, events: EventSink) -> None:
     certs = root / "certs"
     password = secrets.token_urlsafe(18)
     write_private_file(root / "quickstart.pfx.password", password.encode())
@@ -175,7 +183,6 @@ def run_quickstart(root: Path, events: EventSink) -> QuickstartReport:
     if check != "ok":
         raise IntegrityError(subject="restored inventory.db", detail=f"integrity_check: {check}")
     report.step("restore", f"restored into {restored}; config-store byte-identical, inventory-db integrity ok")
-    return report
 
 
 def _quote(argv: list[str]) -> str:

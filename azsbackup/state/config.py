@@ -8,6 +8,9 @@ leaves the stored configuration as it was.
 
 The share password is not part of this document: it lives in the
 controller's secrets file (:mod:`azsbackup.state.secrets`).
+
+``config get`` reads the stored document through :mod:`azsbackup.state.config_view`
+instead, which needs no dataclasses; the defaults are defined there.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azsbackup.errors import InvalidValue
+from azsbackup.state.config_view import DEFAULT_FREQUENCY_HOURS as DEFAULT_FREQUENCY_HOURS
+from azsbackup.state.config_view import DEFAULT_RETENTION_DAYS as DEFAULT_RETENTION_DAYS
+from azsbackup.state.config_view import SETTINGS_KEY as SETTINGS_KEY
+from azsbackup.state.config_view import certificate_view
 
 FREQUENCY_HOURS = range(4, 13)
 RETENTION_DAYS = range(2, 15)
-DEFAULT_FREQUENCY_HOURS = 12
-DEFAULT_RETENTION_DAYS = 7
 
 _USERNAME = re.compile(r"^(?:[^\\/@\s]+\\[^\\/@\s]+|[^\\/@\s]+@[^\\/@\s]+\.[^\\/@\s]+|[^\\/@\s]+)$")
 
@@ -39,7 +44,7 @@ class CertificateRef:
     not_after: str
 
     def public_view(self) -> dict[str, str]:
-        return {"thumbprint": self.thumbprint, "subject": self.subject, "not_after": self.not_after}
+        return certificate_view(vars(self))
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,73 @@ def check_username(value: str) -> str:
     return value
 
 
-SETTINGS_KEY = "configuration"
+# --- partial updates (``config set``): what to change, validated before anything is stored ---
+
+UNSET: Any = object()
+"""The value of a :class:`ConfigUpdate` field that was not given."""
+
+
+@dataclass
+class NotificationUpdate:
+    """Changes to alert notifications; None keeps a value."""
+
+    smtp_server: str | None = None
+    smtp_from: str | None = None
+    smtp_to: list[str] | None = None
+    smtp_starttls: bool | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    webhook_url: str | None = None
+    clear: bool = False
+
+    def apply(self, current: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {} if self.clear else json.loads(json.dumps(current))
+        smtp = dict(result.get("smtp") or {})
+        if self.smtp_server is not None:
+            host, _, port = (
+                self.smtp_server.rpartition(":") if ":" in self.smtp_server else (self.smtp_server, "", "25")
+            )
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise InvalidValue(field="smtp-server", value=repr(self.smtp_server), allowed="HOST or HOST:PORT")
+            smtp.update(host=host, port=int(port))
+        for key, value in (
+            ("sender", self.smtp_from),
+            ("recipients", self.smtp_to),
+            ("starttls", self.smtp_starttls),
+            ("username", self.smtp_username),
+        ):
+            if value is not None:
+                smtp[key] = value
+        if smtp:
+            if "host" not in smtp:
+                raise InvalidValue(
+                    field="smtp-server", value="(not set)", allowed="HOST[:PORT] with other SMTP options"
+                )
+            result["smtp"] = smtp
+        if self.webhook_url is not None:
+            if not self.webhook_url.startswith(("http://", "https://")):
+                raise InvalidValue(
+                    field="webhook-url", value=repr(self.webhook_url), allowed="an http:// or https:// URL"
+                )
+            result["webhook"] = self.webhook_url
+        return result
+
+
+@dataclass
+class ConfigUpdate:
+    """Fields to change; anything left at ``UNSET`` keeps its current value."""
+
+    path: Any = UNSET
+    username: Any = UNSET
+    password: Any = UNSET
+    encryption_cert: Any = UNSET  # Path to a .cer
+    add_recipient_certs: Any = UNSET  # list of Paths
+    clear_recipient_certs: bool = False
+    frequency_hours: Any = UNSET
+    retention_days: Any = UNSET
+    scheduler_enabled: Any = UNSET
+    allow_unencrypted: Any = UNSET
+    notifications: NotificationUpdate | None = None
 
 
 def load(conn: sqlite3.Connection) -> BackupConfiguration:

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
-from azsbackup.errors import ConfigError
+# This module is on the path of ``config get``, whose start-up time is what operators feel:
+# azsbackup.errors is imported where an error is raised (that query raises none), and
+# typing and the annotation-only names below are not imported at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: initial schema
@@ -104,6 +108,8 @@ def connect(path: Path) -> sqlite3.Connection:
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
+        from azsbackup.errors import ConfigError
+
         raise ConfigError(
             f"{path} has schema version {version}; this engine knows up to {SCHEMA_VERSION}",
             hint="Use the azsbackup release that created this controller, or a newer one.",

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from azsbackup.errors import ConfigError, InvalidValue
 from azsbackup.osutil import restrict_to_owner, write_private_file
+
+# This module is on the path of ``config get``, whose start-up time is what operators feel:
+# azsbackup.errors is imported where an error is raised (that query raises none), and
+# typing and the annotation-only names below are not imported at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Names of environment variables, not secrets.
 ENV_PASSWORD = "AZSBACKUP_PASSWORD"  # noqa: S105
@@ -29,11 +33,15 @@ _ENV_OF = {"password": ENV_PASSWORD, "key_password": ENV_PFX_PASSWORD, "remote_p
 """Keys accepted in the ``--secrets-stdin`` JSON object."""
 
 
-@dataclass
 class SuppliedSecrets:
-    """Secrets given to this invocation (stdin JSON, one stdin line, or environment)."""
+    """Secrets given to this invocation (stdin JSON, one stdin line, or environment).
 
-    values: dict[str, str] = field(default_factory=dict, repr=False)
+    A plain class rather than a dataclass: :class:`SecretStore` shares this module,
+    and opening a controller should not import ``dataclasses`` (start-up time).
+    """
+
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        self.values: dict[str, str] = {} if values is None else values
 
     def get(self, key: str, env: str | None = None) -> str | None:
         """The secret ``key`` from stdin JSON, else from ``env`` (default: the key's own variable)."""
@@ -46,6 +54,8 @@ class SuppliedSecrets:
 
 def parse_secrets_json(text: str) -> SuppliedSecrets:
     """Parse the ``--secrets-stdin`` document: one JSON object with string values of known keys only."""
+    from azsbackup.errors import InvalidValue
+
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -76,6 +86,8 @@ class SecretStore:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
+            from azsbackup.errors import ConfigError
+
             raise ConfigError(f"{self.path} cannot be read", hint="Set the password again with config set.") from exc
         return {k: v for k, v in data.items() if isinstance(v, str)}
 
