@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from azsbackup.crypto.signing import fingerprint
 from azsbackup.service.configure import configuration_document
 from azsbackup.service.controller import Controller, public_key_fingerprint
@@ -43,17 +45,32 @@ NEVER_ON_THE_LEAN_PATH = (
 )
 
 
-def test_the_lean_start_prints_what_the_full_command_line_prints(configured: Engine) -> None:
+GLOBAL_OPTIONS = [
+    pytest.param(["--json"], id="json"),
+    pytest.param(["--json", "--log-json"], id="as-the-powershell-module-sends-it"),
+    pytest.param(["--log-json", "--json"], id="any-order"),
+    pytest.param(["--json", "--home", "{home}"], id="home"),
+    pytest.param(["--home={home}", "--log-json", "--json"], id="home="),
+]
+
+
+def _options(words: list[str], engine: Engine) -> list[str]:
+    return [word.format(home=engine.home) for word in words]
+
+
+@pytest.mark.parametrize("options", GLOBAL_OPTIONS)
+def test_the_lean_start_prints_what_the_full_command_line_prints(configured: Engine, options: list[str]) -> None:
     configured.run("component", "add", "tree", "--type", "directory", "--path", str(configured.home.parent))
+    options = _options(options, configured)
     lean = subprocess.run(
-        [sys.executable, "-m", "azsbackup", "--json", "config", "get"],
+        [sys.executable, "-m", "azsbackup", *options, "config", "get"],
         env=configured.env,
         capture_output=True,
         text=True,
         check=True,
     )
     full = subprocess.run(
-        [sys.executable, "-c", FULL_COMMAND_LINE, "--json", "config", "get"],
+        [sys.executable, "-c", FULL_COMMAND_LINE, *options, "config", "get"],
         env=configured.env,
         capture_output=True,
         text=True,
@@ -64,9 +81,10 @@ def test_the_lean_start_prints_what_the_full_command_line_prints(configured: Eng
     assert document["encryption_cert"] and document["signing_key_fingerprint"].startswith("SHA256:")
 
 
-def test_the_lean_start_loads_no_framework_and_no_cryptography(configured: Engine) -> None:
+@pytest.mark.parametrize("options", GLOBAL_OPTIONS)
+def test_the_lean_start_loads_no_framework_and_no_cryptography(configured: Engine, options: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "azsbackup", "--json", "config", "get"],
+        [sys.executable, "-X", "importtime", "-m", "azsbackup", *_options(options, configured), "config", "get"],
         env=configured.env,
         capture_output=True,
         text=True,

@@ -3,12 +3,14 @@ notifications through a real SMTP server and a real webhook listener."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,23 +189,32 @@ def test_export_failed_for_a_generic_transfer_fault(
     fresh_smb_server.start()
 
 
-def test_backup_skipped_when_the_scheduler_finds_a_backup_running(configured: Engine) -> None:
-    slow_component(configured, 6)
-    configured.run("config", "set", "--scheduler")
-    manual = start_backup(configured)
-    wait_for(lambda: (configured.home / "controller.lock.json").exists())
+@contextlib.contextmanager
+def running_scheduler(engine: Engine) -> Iterator[None]:
+    """``scheduler run`` with a one-second tick, stopped (by its PID) when the block ends."""
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "azsbackup", "scheduler", "run", "--frequency-seconds", "1"],
-        env=configured.env,
+        env=engine.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: "backup-skipped" in alerts(configured), timeout=20)
+        yield
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=30)
+
+
+def test_backup_skipped_when_the_scheduler_finds_a_backup_running(configured: Engine) -> None:
+    slow_component(configured, 6)
+    configured.run("config", "set", "--scheduler")
+    manual = start_backup(configured)
+    try:
+        wait_for(lambda: (configured.home / "controller.lock.json").exists())
+        with running_scheduler(configured):
+            wait_for(lambda: "backup-skipped" in alerts(configured), timeout=20)
+    finally:
         manual.communicate(timeout=60)
     skipped = alerts(configured)["backup-skipped"]
     assert "already running" in skipped["description"]
@@ -215,18 +226,8 @@ def test_backup_overdue_when_no_backup_succeeds(configured: Engine) -> None:
     failing_component(configured)
     configured.run("component", "add", "also-broken", "--type", "command", "--dump-command", "false")
     configured.run("config", "set", "--scheduler")
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "azsbackup", "scheduler", "run", "--frequency-seconds", "1"],
-        env=configured.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
+    with running_scheduler(configured):
         wait_for(lambda: "backup-overdue" in alerts(configured), timeout=30)
-    finally:
-        scheduler.terminate()
-        scheduler.wait(timeout=30)
     assert "scheduler status" in alerts(configured)["backup-overdue"]["remediation"]
 
 
