@@ -76,7 +76,7 @@ def test_the_lean_start_prints_what_the_full_command_line_prints(configured: Eng
         text=True,
         check=True,
     )
-    assert lean.stdout == full.stdout
+    assert (lean.stdout, lean.stderr) == (full.stdout, full.stderr)
     document = json.loads(lean.stdout)
     assert document["encryption_cert"] and document["signing_key_fingerprint"].startswith("SHA256:")
 
