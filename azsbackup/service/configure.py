@@ -25,25 +25,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from azsbackup.service.controller import Controller
-    from azsbackup.state.config import UNSET as UNSET
-    from azsbackup.state.config import BackupConfiguration, CertificateRef
-    from azsbackup.state.config import ConfigUpdate as ConfigUpdate
-    from azsbackup.state.config import NotificationUpdate as NotificationUpdate
-
-_FROM_STATE_CONFIG = frozenset({"UNSET", "ConfigUpdate", "NotificationUpdate"})
-
-
-def __getattr__(name: str) -> object:
-    """``UNSET``, ``ConfigUpdate`` and ``NotificationUpdate``, importable from here, load on first use.
-
-    They are defined with the configuration in :mod:`azsbackup.state.config`,
-    whose dataclasses ``config get`` does not need.
-    """
-    if name in _FROM_STATE_CONFIG:
-        from azsbackup.state import config
-
-        return getattr(config, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from azsbackup.state.config import BackupConfiguration, CertificateRef, ConfigUpdate
 
 
 def certificate_ref(path: Path) -> CertificateRef:

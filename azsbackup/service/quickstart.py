@@ -32,10 +32,11 @@ from azsbackup.osutil import write_private_file
 from azsbackup.service.backup import run_backup
 from azsbackup.service.certificates import create_certificate
 from azsbackup.service.components import add_component
-from azsbackup.service.configure import UNSET, ConfigUpdate, apply_update
+from azsbackup.service.configure import apply_update
 from azsbackup.service.controller import Controller
 from azsbackup.service.restore import restore_backup
 from azsbackup.service.verify import verify_backup
+from azsbackup.state.config import UNSET, ConfigUpdate
 
 MARKER = ".azsbackup-quickstart"
 
