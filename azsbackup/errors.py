@@ -168,6 +168,15 @@ class RestoreTargetNotEmpty(AzsBackupError):
     hint_template = "Restore with --to into an empty directory, or pass --force to replace it."
 
 
+class OutputNotWritable(AzsBackupError):
+    """A file or directory the operator named for output (report, certificate, restore target) cannot be written."""
+
+    code = "output-not-writable"
+    exit_code = ExitCode.ERROR
+    template = "cannot write {path}: {reason}"
+    hint_template = "Name a path whose parent is a directory you can write."
+
+
 # --- integrity, authenticity, keys ------------------------------------------
 
 

@@ -12,6 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+TYPE_CHECKING = False  # typing stays out of config get's lean path
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 IS_WINDOWS = sys.platform == "win32"
 
 
@@ -62,6 +66,19 @@ def write_file_atomic(path: Path, data: bytes) -> None:
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def writing_output(path: Path) -> Iterator[None]:
+    """Report a failure to create or write ``path``, a place the operator named for output, as
+    :class:`~azsbackup.errors.OutputNotWritable` (a missing or non-directory parent, no permission, a full disk)."""
+    try:
+        yield
+    except OSError as exc:
+        from azsbackup.errors import OutputNotWritable  # not at import: this module is on config get's lean path
+
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise OutputNotWritable(path=str(path), reason=reason) from exc
 
 
 def fsync_dir(path: Path) -> None:

@@ -160,10 +160,9 @@ def metrics(app: App) -> None:
 def report(app: App, html_path: Path) -> None:
     """Write an HTML status page: last backups, sizes over time, active alerts with their fixes."""
     from azsbackup.model import SCHEMA
-    from azsbackup.osutil import write_file_atomic
-    from azsbackup.service.status import report_html
+    from azsbackup.service.status import write_report
 
-    write_file_atomic(html_path, report_html(app.controller()).encode("utf-8"))
+    write_report(app.controller(), html_path)
     app.result({"schema": SCHEMA, "path": str(html_path)}, f"wrote {html_path}")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from azsbackup.crypto.certs import new_self_signed, thumbprint, write_cer, write_pfx
 from azsbackup.errors import AlreadyExists, InvalidValue, NotConfigured
 from azsbackup.model import SCHEMA, iso
+from azsbackup.osutil import writing_output
 
 MIN_PFX_PASSWORD = 8
 
@@ -26,10 +28,17 @@ def create_certificate(name: str, out_dir: Path, password: str | None, *, days: 
     for path in (cer, pfx):
         if path.exists():
             raise AlreadyExists(kind="file", name=str(path))
-    out_dir.mkdir(parents=True, exist_ok=True)
     key, cert = new_self_signed(name, days=days, key_size=key_size)
-    write_pfx(key, cert, pfx, password.encode("utf-8"))
-    write_cer(cert, cer)
+    with writing_output(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            write_pfx(key, cert, pfx, password.encode("utf-8"))
+            write_cer(cert, cer)
+        except BaseException:
+            for path in (pfx, cer):  # never one half of the pair
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            raise
     return {
         "schema": SCHEMA,
         "cer": str(cer),

@@ -28,7 +28,7 @@ from azsbackup.crypto.certs import load_private_key
 from azsbackup.errors import AlreadyExists, IntegrityError
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA
-from azsbackup.osutil import write_private_file
+from azsbackup.osutil import write_private_file, writing_output
 from azsbackup.service.backup import run_backup
 from azsbackup.service.certificates import create_certificate
 from azsbackup.service.components import add_component
@@ -59,8 +59,9 @@ def prepare_root(root: Path) -> None:
         if not (root / MARKER).exists():
             raise AlreadyExists(kind="directory", name=str(root), hint="Choose an empty or new directory with --dir.")
         shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / MARKER).write_text("created by azsbackup quickstart; safe to delete\n", encoding="utf-8")
+    with writing_output(root):
+        root.mkdir(parents=True, exist_ok=True)
+        (root / MARKER).write_text("created by azsbackup quickstart; safe to delete\n", encoding="utf-8")
 
 
 def make_sample_tree(path: Path) -> None:

@@ -34,6 +34,7 @@ from azsbackup.crypto.certs import key_id
 from azsbackup.errors import InvalidValue, NotFound, WrongKey
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA
+from azsbackup.osutil import writing_output
 from azsbackup.providers.base import Item, ProviderContext, RestoreDestination
 from azsbackup.providers.controller import NAME as CONTROLLER_NAME
 from azsbackup.providers.fs import StagedTree
@@ -104,6 +105,9 @@ def _restore(
     selected = _select(manifest, components, to)
     _check_key(location, manifest, selected, private_key)
     _check_later_archives(location, manifest, selected)
+    if to is not None:
+        with writing_output(to):  # checked once, before the first component is staged
+            to.mkdir(parents=True, exist_ok=True)
     report = RestoreReport(backup_id)
     for index, (name, ref) in enumerate(selected):
         events.progress("Restore", name, index, len(selected))

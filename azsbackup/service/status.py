@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from azsbackup import __version__
 from azsbackup.model import BackupStatus, iso, parse_iso, utc_now
 from azsbackup.monitoring.metrics import Metric, Sample, gauge, render
+from azsbackup.osutil import write_file_atomic, writing_output
 from azsbackup.service.alerting import list_alerts
 from azsbackup.service.catalog import list_backups
 from azsbackup.service.configure import configuration_document
@@ -94,3 +96,10 @@ def report_html(controller: Controller) -> str:
         generated=state.generated,
         version=__version__,
     )
+
+
+def write_report(controller: Controller, path: Path) -> None:
+    """Write :func:`report_html` to ``path``, atomically: a reader sees the old page or the new one."""
+    page = report_html(controller).encode("utf-8")
+    with writing_output(path):
+        write_file_atomic(path, page)
