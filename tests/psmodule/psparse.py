@@ -76,8 +76,12 @@ class Function:
     """Engine option → names of the parameters that decide it."""
 
 
+def parse_source(source: bytes) -> Node:
+    return _parser("powershell").parse(source).root_node
+
+
 def parse_file(path: Path) -> Node:
-    return _parser("powershell").parse(path.read_bytes()).root_node
+    return parse_source(path.read_bytes())
 
 
 def _attributes(node: Node) -> tuple[dict[str, list[str]], str]:
@@ -87,7 +91,7 @@ def _attributes(node: Node) -> tuple[dict[str, list[str]], str]:
         for item in (n for n in attribute.children if n.type == "attribute"):
             literal = next((c for c in item.children if c.type == "type_literal"), None)
             if literal is not None:
-                type_name = text(literal).strip("[]").lower()
+                type_name = text(literal)[1:-1].lower()  # [byte[]] -> byte[]
                 continue
             name = next(c for c in item.children if c.type == "attribute_name")
             arguments = next((c for c in item.children if c.type == "attribute_arguments"), None)
@@ -102,8 +106,16 @@ def string_value_text(raw: str) -> str:
     return raw[1:-1] if raw[:1] in "'\"" and raw[-1:] == raw[:1] else raw
 
 
+def param_block(function: Node) -> Node | None:
+    """The function's own param block (not one of a script block inside it), if it has one."""
+    body = next((c for c in function.children if c.type == "script_block"), None)
+    return next((c for c in body.children if c.type == "param_block"), None) if body is not None else None
+
+
 def _parameters(function: Node) -> list[Parameter]:
-    block = next(n for n in walk(function) if n.type == "param_block")
+    block = param_block(function)
+    if block is None:
+        return []
     parameters = []
     for node in (n for n in walk(block) if n.type == "script_parameter"):
         attributes, type_name = _attributes(node)
@@ -113,7 +125,9 @@ def _parameters(function: Node) -> list[Parameter]:
 
 
 def _binding(function: Node) -> dict[str, str]:
-    block = next(n for n in walk(function) if n.type == "param_block")
+    block = param_block(function)
+    if block is None:
+        return {}
     for attribute in (n for n in walk(block) if n.type == "attribute"):
         name = next((c for c in attribute.children if c.type == "attribute_name"), None)
         if name is not None and text(name) == "CmdletBinding":
@@ -164,8 +178,9 @@ def _help(function: Node) -> str:
     return "\n".join(text(n) for n in walk(function) if n.type == "comment" and ".SYNOPSIS" in text(n))
 
 
-def functions(path: Path) -> list[Function]:
-    root = parse_file(path)
+def functions(source: Path | bytes) -> list[Function]:
+    """The functions a file (or a script's text) defines, at any depth."""
+    root = parse_file(source) if isinstance(source, Path) else parse_source(source)
     found = []
     for node in (n for n in walk(root) if n.type == "function_statement"):
         name = text(next(c for c in node.children if c.type == "function_name"))
