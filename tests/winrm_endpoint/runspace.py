@@ -60,6 +60,14 @@ class CommandError(Exception):
         self.category = category
 
 
+@dataclass(frozen=True)
+class WrittenError:
+    """An item a command writes to the error stream instead of the output: a non-terminating error."""
+
+    error_id: str
+    message: str
+
+
 def not_hostable(reason: str) -> CommandError:
     return CommandError(
         "TestDouble.NotHostable", f"The WinRM test double cannot run this: {reason}.", ErrorCategory.NotImplemented

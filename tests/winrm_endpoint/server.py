@@ -53,7 +53,7 @@ from psrpcore.types import (
     PSInvocationState,
 )
 
-from tests.winrm_endpoint.runspace import CommandError, Runspace, not_hostable
+from tests.winrm_endpoint.runspace import CommandError, Runspace, WrittenError, not_hostable
 
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
@@ -238,7 +238,11 @@ class WinRMEndpoint(ThreadingHTTPServer):
         pipeline.start()
         try:
             for value in self._execute(shell, pipeline.metadata.commands):
-                pipeline.write_output(value)
+                if isinstance(value, WrittenError):  # Write-Error: the command goes on
+                    category = ErrorCategoryInfo(Category=ErrorCategory.NotSpecified, Reason=value.error_id)
+                    pipeline.write_error(NETException(Message=value.message), category, None, value.error_id)
+                else:
+                    pipeline.write_output(value)
         except CommandError as exc:
             record = ErrorRecord(
                 Exception=NETException(Message=str(exc)),
