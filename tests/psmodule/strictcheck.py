@@ -157,6 +157,7 @@ MEMBERS = _table(
 STATIC = _table(
     {
         "System.IO.Path": {"GetFullPath": "string", "GetInvalidFileNameChars": "char[]"},
+        "System.StringComparison": {"Ordinal": "System.StringComparison"},
         "System.ArgumentException": {"new": "System.ArgumentException"},
         "System.IO.DirectoryNotFoundException": {"new": "System.IO.DirectoryNotFoundException"},
         "System.IO.InvalidDataException": {"new": "System.IO.InvalidDataException"},

@@ -47,13 +47,13 @@ function Get-AzsBackupRemotePath {
     $ErrorActionPreference = 'Stop'
 
     [string] $base = $Root
-    if (-not $Root.StartsWith('\\?\')) {
+    if (-not $Root.StartsWith('\\?\', [System.StringComparison]::Ordinal)) {
         if ($Root -notmatch '^(?:[A-Za-z]:[\\/]|[\\/][\\/][^\\/?.])') {
             throw [System.ArgumentException]::new(('The root {0} is not a fully qualified path (D:\dir or \\server\share\dir).' -f $Root))
         }
         [string] $full = [System.IO.Path]::GetFullPath($Root)
         $base = '\\?\' + $full
-        if ($full.StartsWith('\\')) {
+        if ($full.StartsWith('\\', [System.StringComparison]::Ordinal)) {
             $base = '\\?\UNC\' + $full.Substring(2)
         }
     }
