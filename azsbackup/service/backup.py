@@ -120,10 +120,9 @@ def export_and_retain(
     try:
         with recorded_job(controller, "export", events) as job, ex.external_location(controller) as target:
             job.backup_id = record.id
-            exported = ex.export_pending(controller, target, events, set(plan.keep))
-            deleted = ex.apply_retention_external(controller, target, set(plan.keep), events)
-            job.status, job.result = "Succeeded", {"exported": exported, "deleted": deleted}
-            ex.check_capacity(controller, target, events, notifiers)
+            synced = ex.sync_external(controller, target, set(plan.keep), events)
+            job.status, job.result = "Succeeded", {"exported": synced.exported, "deleted": synced.deleted}
+            ex.check_capacity(controller, target, synced.held, events, notifiers)
     except AzsBackupError as exc:
         ex.set_export_status(controller, record.id, "Failed", exc.code)
         code = alert_code_for(exc)
