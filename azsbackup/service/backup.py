@@ -30,7 +30,7 @@ from azsbackup.archive.manifest import ArchiveRef, Manifest, ManifestComponent, 
 from azsbackup.archive.writer import ArchiveWriter
 from azsbackup.crypto.certs import recipient_identity
 from azsbackup.errors import AzsBackupError, NotConfigured
-from azsbackup.events import EventSink
+from azsbackup.events import EventSink, where_raised
 from azsbackup.model import (
     BackupStatus,
     ComponentResult,
@@ -232,7 +232,7 @@ def _back_up_component(
     except Exception as exc:  # a provider bug must not stop the other components
         unknown = AzsBackupError(f"component {component.name}: unexpected {type(exc).__name__}")
         result.error_code, result.error = unknown.code, unknown.message
-        events.emit({"type": "error", **unknown.to_dict(), "component": component.name})
+        events.emit({"type": "error", **unknown.to_dict(), "component": component.name, "traceback": where_raised(exc)})
         archive = None
     else:
         result.status = ComponentStatus.SUCCEEDED
