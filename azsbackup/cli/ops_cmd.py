@@ -175,7 +175,7 @@ def prune(app: App, dry_run: bool) -> None:
 
     report = run_prune(app.controller(), app.events, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
-    lines = [f"{verb} {p['location']}:{p['path']}" for p in report.paths] or ["nothing to prune"]
+    lines = [f"{verb} {path}" for path in report.relative_paths] or ["nothing to prune"]
     app.result(report.to_dict(), "\n".join(lines))
 
 
