@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,8 @@ EXPORT_FAILURE_CODES = frozenset(
 @dataclass(frozen=True)
 class BackupOptions:
     trigger: Trigger = Trigger.MANUAL
+    on_started: Callable[[str], None] | None = None
+    """Called with the job id once the lock is held and the job recorded (a detached backup's handshake)."""
 
 
 def recipient_certificates(controller: Controller) -> list[x509.Certificate]:
@@ -84,6 +87,8 @@ def run_backup(controller: Controller, events: EventSink, options: BackupOptions
     notifiers = notifiers_for(controller)
     check_certificate(controller, events, utc_now(), notifiers)
     with controller.exclusive("backup"), recorded_job(controller, "backup", events, options.trigger) as job:
+        if options.on_started is not None:
+            options.on_started(job.id)
         try:
             record = _run_locked(controller, events, options, recipients)
         except AzsBackupError as exc:
