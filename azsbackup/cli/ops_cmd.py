@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from azsbackup.cli.app import App, pass_app, table
+from azsbackup.errors import ExitCode
 
 JOB_KINDS = ["backup", "export", "prune", "verify", "restore", "rekey"]
 JOB_STATUSES = ["Running", "Succeeded", "PartialSucceeded", "Failed", "Skipped", "Interrupted"]
@@ -197,7 +198,7 @@ def location_test(app: App, candidate_path: str | None, username: str | None, pa
     With --path, check a candidate location before it is configured; the configuration is not changed.
     """
     from azsbackup.errors import InvalidValue
-    from azsbackup.service.location_test import check_location
+    from azsbackup.service.location_check import check_location
     from azsbackup.storage.paths import Credentials
 
     candidate = None
@@ -209,7 +210,8 @@ def location_test(app: App, candidate_path: str | None, username: str | None, pa
     report = check_location(app.controller(), candidate)
     doc = report.to_dict()
     app.result(doc, location_human(doc))
-    return report.exit_code
+    error = report.probe.error
+    return int(error.exit_code if error is not None else ExitCode.OK)
 
 
 def location_human(doc: dict[str, Any]) -> str:
