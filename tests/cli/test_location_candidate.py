@@ -9,23 +9,12 @@ from pathlib import Path
 import pytest
 
 from azsbackup.state.config_view import SETTINGS_KEY
+from azsbackup.storage.probe import CHECK_NAMES
 from tests.cli.test_export import configure_share
 from tests.engine import Engine, Run
 from tests.fixtures.samba import SambaServer
 
-ALL_CHECKS = [
-    "reachable",
-    "logged on",
-    "dialect and encryption",
-    "folder",
-    "create",
-    "write",
-    "read back",
-    "rename",
-    "delete",
-    "free space",
-    "forecast",
-]
+ALL_CHECKS = list(CHECK_NAMES)
 
 
 def saved_state(engine: Engine) -> tuple[bytes, bytes, str]:
