@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, ClassVar
 
 from azsbackup.errors import (
     IntegrityError,
@@ -50,15 +50,8 @@ from azsbackup.errors import (
     RestoreTargetNotEmpty,
     SourceMissing,
 )
-from azsbackup.providers.base import (
-    Item,
-    ItemKind,
-    ItemSink,
-    ItemSource,
-    ProviderContext,
-    RestoreDestination,
-    reject_unknown_settings,
-)
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, Readable
+from azsbackup.providers.base import ProviderContext, RestoreDestination, reject_unknown_settings
 from azsbackup.providers.fs import StagedTree
 
 CHUNK = 1 << 20  # per remote call: bounds the client's buffers (base64 text, XML, fragments) per call
@@ -140,8 +133,9 @@ class _Host:
 class _RemoteFile:
     """Reads one remote file in chunks and checks its SHA-256 with the host's when the last byte was read."""
 
-    def __init__(self, host: _Host, name: str, size: int, first: bytes) -> None:
+    def __init__(self, host: _Host, name: str, size: int, first: bytes, on_progress: Callable[[int], None]) -> None:
         self._host = host
+        self._on_progress = on_progress
         self._name = name
         self._size = size
         self._pending = first
@@ -155,6 +149,7 @@ class _RemoteFile:
             self._fetch()
         size = len(self._pending) if n < 0 else min(n, len(self._pending))
         data, self._pending = self._pending[:size], self._pending[size:]
+        self._on_progress(len(data))
         if not self._pending and self._offset >= self._size:
             self._check()
         return data
@@ -258,7 +253,9 @@ class WinRMProvider:
     def backup(self, sink: ItemSink, ctx: ProviderContext) -> None:
         with self._client() as client:
             host = self._connect(client)
-            for entry in self._tree(host):
+            entries = list(self._tree(host))
+            ctx.expect_bytes(sum(int(e["Size"]) for e in entries if e["Type"] == "File"))
+            for entry in entries:
                 name, mtime_ns = str(entry["RelativePath"]), int(entry["MtimeTicks"]) * NS_PER_TICK
                 if entry["Type"] == "Skipped":
                     code = "link-skipped" if "link" in str(entry["Reason"]) else "unreadable"
@@ -279,8 +276,7 @@ class WinRMProvider:
             ctx.warn("unreadable", f"skipped {item.name}: {exc.facts.get('detail', '')}", item.name)
             return
         first = bytes(output[0]) if output else b""
-        sink.add(item, _RemoteFile(host, item.name, item.size, first))  # type: ignore[arg-type]
-        ctx.on_progress(item.size)
+        sink.add(item, _RemoteFile(host, item.name, item.size, first, ctx.on_progress))
 
     def restore(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path | str:
         if dest.directory is not None:
@@ -308,7 +304,7 @@ class WinRMProvider:
                 return False  # the root is created with the first file
             raise
 
-    def _upload(self, host: _Host, content: BinaryIO, item: Item) -> None:
+    def _upload(self, host: _Host, content: Readable, item: Item) -> None:
         digest, offset = hashlib.sha256(), 0
         chunk = content.read(CHUNK)
         host.call(WRITE, RelativePath=item.name, Offset=0, Data=chunk)  # creates (or empties) the partial file
