@@ -96,8 +96,12 @@ def test_remote_tree_round_trip(
     remote_tree(remote)
     expected, expected_mtimes = digest_tree(remote), mtimes(remote)
     add_remote(configured, winrm_https, remote)
-    backup = configured.run("backup", "start").json
+    started = configured.run("backup", "start")
+    backup = started.json
     assert backup["status"] == "Succeeded", backup
+    progress = [e for e in started.events() if e["type"] == "progress" and e.get("component") == "winhost"]
+    files = sum(p.stat().st_size for p in remote.rglob("*") if p.is_file())
+    assert progress[-1]["bytes_done"] == progress[-1]["bytes_total"] == files
     assert configured.home.joinpath("secrets.json").read_text().count(PASSWORD) == 1
     assert PASSWORD not in (configured.home / "state.db").read_bytes().decode("latin-1")
     assert max(call[1]["Length"] for call in faults.calls if call[0] == "Read-AzsBackupRemoteFile") == CHUNK
