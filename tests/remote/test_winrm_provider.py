@@ -220,8 +220,12 @@ def test_a_256_mib_remote_file_in_bounded_memory(
     remote.mkdir()
     write_big_file(remote / "big.vhd", 256 << 20)
     add_remote(configured, winrm_https, remote)
-    rss = peak_rss_mib(configured, "--json", "backup", "start")
-    backup_id = configured.run("backup", "list").json["backups"][-1]["id"]
+    try:
+        rss = peak_rss_mib(configured, "--json", "backup", "start")
+    finally:
+        last = configured.run("backup", "list").json["backups"][-1]
+        print(json.dumps(configured.run("backup", "show", last["id"]).json.get("components")))
+    backup_id = last["id"]
     configured.run(
         "restore",
         backup_id,
