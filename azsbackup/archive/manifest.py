@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -200,3 +201,10 @@ def decode_signed(data: bytes, subject: str = "manifest.json") -> tuple[Manifest
     if manifest.format_version != FORMAT_VERSION:
         raise UnsupportedFormatVersion(subject=subject, version=manifest.format_version, supported=FORMAT_VERSION)
     return manifest, SignerInfo(fingerprint(public_key), public_key)
+
+
+def archives_of(manifest: Manifest) -> Iterator[tuple[str, ArchiveRef]]:
+    """(component, archive) of every component that has an archive (a failed one has none)."""
+    for component in manifest.components:
+        if component.archive is not None:
+            yield component.name, component.archive

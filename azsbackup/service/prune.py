@@ -14,13 +14,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from azsbackup.archive.manifest import archives_of
 from azsbackup.errors import AzsBackupError
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, backup_id_time
 from azsbackup.service.catalog import MANIFEST, read_manifest, sync_catalog
 from azsbackup.service.controller import Controller
 from azsbackup.service.jobs import recorded_job
-from azsbackup.service.verify import archives_of
 from azsbackup.storage.base import PARTIAL_MARKER, Location, join
 
 
