@@ -437,6 +437,17 @@ def iter_error_classes(root: type[AzsBackupError] = AzsBackupError) -> Iterator[
         yield from iter_error_classes(sub)
 
 
+def error_from_document(document: dict[str, object]) -> AzsBackupError:
+    """The error another engine process reported as its JSON object: same class (by code), message and hint."""
+    cls = next((c for c in iter_error_classes() if c.code == document.get("code")), AzsBackupError)
+    error = cls.__new__(cls)
+    error.facts = {}
+    error.message = str(document.get("message") or "")
+    error.hint = str(document.get("hint") or "")
+    Exception.__init__(error, error.message)
+    return error
+
+
 def error_table_markdown() -> str:
     """The error table of docs/json-api.md, generated from the classes above (a test keeps them equal)."""
     rows = ["| code | exit | meaning |", "| --- | --- | --- |"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from azsbackup.archive.manifest import ArchiveRef
 from azsbackup.errors import ChecksumMismatch, IntegrityError
@@ -17,19 +17,26 @@ from azsbackup.items import Readable
 
 
 class HashingStream:
-    """Reads through to ``raw`` while hashing; :meth:`finish` drains the rest and checks size and SHA-256."""
+    """Reads through to ``raw`` while hashing; :meth:`finish` drains the rest and checks size and SHA-256.
 
-    def __init__(self, raw: Readable, expected: ArchiveRef, subject: str) -> None:
+    ``progress`` is told the bytes read so far after every read.
+    """
+
+    def __init__(
+        self, raw: Readable, expected: ArchiveRef, subject: str, progress: Callable[[int], None] | None = None
+    ) -> None:
         self._raw = raw
         self._expected = expected
         self._subject = subject
         self._digest = hashlib.sha256()
         self._size = 0
+        self._progress = progress or (lambda _n: None)
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
         self._digest.update(data)
         self._size += len(data)
+        self._progress(self._size)
         if self._size > self._expected.size:
             raise ChecksumMismatch(subject=self._subject, detail="the archive is longer than the manifest says")
         return data

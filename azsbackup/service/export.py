@@ -68,17 +68,23 @@ def copy_backup(controller: Controller, backup_id: str, target: Location, events
     """Copy one complete internal backup to ``target``; return the bytes copied."""
     manifest, _ = read_manifest(controller.store, backup_id)
     # The signed manifest names each archive's SHA-256: the share's read-back is checked against it
-    files: list[tuple[str, str | None]] = [(ref.file, ref.sha256) for _, ref in archives_of(manifest)]
+    files: list[tuple[str, str | None, str | None, int]] = [
+        (ref.file, component, ref.sha256, ref.size) for component, ref in archives_of(manifest)
+    ]
+    files.append((MANIFEST, None, None, controller.store.stat(join(backup_id, MANIFEST)).size))
     target.makedirs(backup_id)
     copied = 0
-    for index, (name, sha256) in enumerate([*files, (MANIFEST, None)]):
-        events.progress("Export", f"{backup_id}/{name}", index, len(files) + 1)
+    for index, (name, component, sha256, size) in enumerate(files):
         path = join(backup_id, name)
-        with controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
+        step = events.byte_progress(
+            "Export", f"{backup_id}/{name}", index, len(files), component=component, bytes_total=size
+        )
+        with step, controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
             while chunk := src.read(COPY_CHUNK):
                 dst.write(chunk)
-                copied += len(chunk)
+                step.advance(len(chunk))
             dst.commit()
+        copied += step.bytes_done
     return copied
 
 

@@ -10,6 +10,7 @@ authenticating every segment and parsing every tar member, and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -46,9 +47,11 @@ class VerifyReport:
         }
 
 
-def open_checked_archive(location: Location, manifest: Manifest, ref: ArchiveRef) -> tuple[BinaryIO, HashingStream]:
+def open_checked_archive(
+    location: Location, manifest: Manifest, ref: ArchiveRef, progress: Callable[[int], None] | None = None
+) -> tuple[BinaryIO, HashingStream]:
     raw = location.open_read(join(manifest.backup_id, ref.file))
-    return raw, HashingStream(raw, ref, f"{location.display}/{manifest.backup_id}/{ref.file}")
+    return raw, HashingStream(raw, ref, f"{location.display}/{manifest.backup_id}/{ref.file}", progress)
 
 
 def load_trusted_manifest(controller: Controller, location: Location, backup_id: str) -> tuple[Manifest, str]:
@@ -84,9 +87,11 @@ def _verify(
     report = VerifyReport(backup_id, signer, deep=private_key is not None)
     archives = list(archives_of(manifest))
     for index, (component, ref) in enumerate(archives):
-        events.progress("Verify", component, index, len(archives))
-        raw, stream = open_checked_archive(location, manifest, ref)
-        with raw, attributing_damage(stream):
+        step = events.byte_progress(
+            "Verify", component, index, len(archives), component=component, bytes_total=ref.size
+        )
+        raw, stream = open_checked_archive(location, manifest, ref, step.update)
+        with step, raw, attributing_damage(stream):
             if private_key is None:
                 header = read_header(stream)
                 if (header.backup_id, header.component) != (backup_id, component):
