@@ -88,6 +88,17 @@ def duration_seconds(text: Any) -> Any:
     return round(total, 3)
 
 
+def iso_seconds(value: Any) -> str:
+    """A DateTime as it came back over remoting (a datetime, or ISO text with up to 7 decimals) in the
+    engine's form: ``2026-11-24T21:50:12Z``."""
+    import datetime as dt
+
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Field:
     """One property: its PowerShell name, the engine key it comes from, and how the value is converted.
 
@@ -133,6 +144,8 @@ class Field:
     def to_value(self, value: Any) -> Any:
         if value is None:
             return None
+        if self.kind == "date":
+            return iso_seconds(value)
         if self.kind == "duration":
             return duration_seconds(value)
         if self.kind == "object":
@@ -179,17 +192,12 @@ class Shape:
 
     def to_object(self, document: Document) -> Document:
         """The PowerShell object for one engine document (or list item)."""
-        result: Document = {}
         known = {f.key for f in self.fields} | {"schema"}
-        for f in self.fields:
-            result[f.name] = f.to_property(document.get(f.key))
-        for d in self.derived:
-            result[d.name] = d.compute(document)
-        for key, value in document.items():
-            if key not in known:
-                result[pascal(key)] = generic_object(value)
-        _check_one_name_per_property(self.type_name, result)
-        return result
+        pairs = [(f.name, f.to_property(document.get(f.key))) for f in self.fields]
+        pairs += [(d.name, d.compute(document)) for d in self.derived]
+        pairs += [(pascal(key), generic_object(value)) for key, value in document.items() if key not in known]
+        _check_one_name_per_property(self.type_name, [name for name, _ in pairs])
+        return dict(pairs)
 
     def to_document(self, obj: Document, *, top_level: bool = False) -> Document:
         """The engine document an object was made from (the inverse of :meth:`to_object`)."""
@@ -214,12 +222,12 @@ def _get(obj: Document, name: str) -> Any:
     return next((value for key, value in obj.items() if key.lower() == lowered), None)
 
 
-def _check_one_name_per_property(type_name: str, obj: Document) -> None:
-    seen: dict[str, str] = {}
-    for name in obj:
-        other = seen.setdefault(name.lower(), name)
-        if other != name:
-            raise ValueError(f"{type_name}: properties {other!r} and {name!r} differ only by case")
+def _check_one_name_per_property(type_name: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name.lower() in seen:
+            raise ValueError(f"{type_name}: two properties named {name!r} (names that differ only by case are one)")
+        seen.add(name.lower())
 
 
 # --- the shapes -------------------------------------------------------------------------------------
@@ -296,8 +304,8 @@ CONFIGURATION = Shape(
         Field("AllowUnencryptedShare", "allow_unencrypted"),
         Field("Notifications", "notifications", "object"),
         Field("LastBackupTime", "last_backup", "date"),
-        Field("NextBackupTime", "next_backup", "date", optional=True),
-        Field("LocationSpace", "location_space", "object", optional=True),
+        Field("NextBackupTime", "next_backup", "date"),
+        Field("LocationSpace", "location_space", "object"),
         Field("ControllerHome", "controller_home"),
         Field("SigningKeyFingerprint", "signing_key_fingerprint"),
     ),

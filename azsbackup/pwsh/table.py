@@ -146,7 +146,7 @@ class Cmdlet:
     (``AsJob``) and remoting (``ComputerName``, the remoting credential, ``Session``, ``ThrottleLimit``).
     """
 
-    __slots__ = ("module_parameters", "name", "remote_credential", "variants")
+    __slots__ = ("module_parameters", "name", "remote_credential", "should_process", "variants")
 
     def __init__(
         self,
@@ -155,10 +155,13 @@ class Cmdlet:
         *,
         module_parameters: tuple[str, ...] = (),
         remote_credential: str = "Credential",
+        should_process: bool = False,
     ) -> None:
         self.name = name
         self.variants = variants
         self.remote_credential = remote_credential
+        self.should_process = should_process
+        """The cmdlet changes something and asks first (SupportsShouldProcess)."""
         self.module_parameters = (*module_parameters, "ComputerName", remote_credential, "Session", "ThrottleLimit")
 
     def variant(self, parameter_set: str | None) -> Variant:
@@ -189,15 +192,17 @@ def backup_id(value: str) -> str:
     return value.rsplit("/", 1)[-1]
 
 
-def _remote(name: str, *variants: Variant, module: tuple[str, ...] = (), credential: str = "Credential") -> Cmdlet:
-    return Cmdlet(name, variants, module_parameters=module, remote_credential=credential)
+def _cmdlet(
+    name: str, *variants: Variant, module: tuple[str, ...] = (), credential: str = "Credential", changes: bool = False
+) -> Cmdlet:
+    return Cmdlet(name, variants, module_parameters=module, remote_credential=credential, should_process=changes)
 
 
 CMDLETS: dict[str, Cmdlet] = {
     c.name: c
     for c in (
-        _remote("Get-AzsBackupConfiguration", Variant(("config", "get"), (), shapes.CONFIGURATION)),
-        _remote(
+        _cmdlet("Get-AzsBackupConfiguration", Variant(("config", "get"), (), shapes.CONFIGURATION)),
+        _cmdlet(
             "Set-AzsBackupConfiguration",
             Variant(
                 ("config", "set"),
@@ -214,13 +219,15 @@ CMDLETS: dict[str, Cmdlet] = {
                 shapes.CONFIGURATION,
             ),
             module=("AsJob",),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Clear-AzsBackupConfiguration",
             Variant(("config", "clear"), (), shapes.CONFIGURATION),
             module=("Force",),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "New-AzsBackupEncryptionCertificate",
             Variant(
                 ("cert", "new"),
@@ -233,8 +240,9 @@ CMDLETS: dict[str, Cmdlet] = {
                 ),
                 shapes.CERTIFICATE,
             ),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Add-AzsBackupComponent",
             Variant(
                 ("component", "add"),
@@ -256,22 +264,25 @@ CMDLETS: dict[str, Cmdlet] = {
                 ),
                 shapes.COMPONENT,
             ),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Get-AzsBackupComponent",
             Variant(("component", "list"), (), shapes.COMPONENT, collection="components"),
         ),
-        _remote(
+        _cmdlet(
             "Remove-AzsBackupComponent",
             Variant(("component", "remove"), (Argument("Name"),), shapes.COMPONENT_REMOVAL),
             module=("Force",),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Start-AzsBackup",
             Variant(("backup", "start"), (Switch("NoWait", "--no-wait"),), shapes.BACKUP),
             module=("Force", "AsJob"),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Get-AzsBackup",
             Variant(
                 ("backup", "list"),
@@ -282,7 +293,7 @@ CMDLETS: dict[str, Cmdlet] = {
             ),
             Variant(("backup", "show"), (Argument("BackupId", backup_id),), shapes.BACKUP, parameter_set="Get"),
         ),
-        _remote(
+        _cmdlet(
             "Test-AzsBackup",
             Variant(
                 ("backup", "verify"),
@@ -296,7 +307,7 @@ CMDLETS: dict[str, Cmdlet] = {
             ),
             module=("AsJob",),
         ),
-        _remote(
+        _cmdlet(
             "Restore-AzsBackup",
             Variant(
                 ("restore",),
@@ -312,13 +323,15 @@ CMDLETS: dict[str, Cmdlet] = {
                 shapes.RESTORE_RESULT,
             ),
             module=("Force", "AsJob"),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Remove-AzsBackup",
             Variant(("backup", "delete"), (Argument("BackupId", backup_id),), shapes.BACKUP_REMOVAL),
             module=("Force",),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Test-AzsBackupLocation",
             Variant(
                 ("location", "test"),
@@ -330,7 +343,7 @@ CMDLETS: dict[str, Cmdlet] = {
             ),
             credential="ComputerCredential",
         ),
-        _remote(
+        _cmdlet(
             "Invoke-AzsPruneBackupLocationExternalStore",
             Variant(
                 ("prune",),
@@ -338,8 +351,9 @@ CMDLETS: dict[str, Cmdlet] = {
                 shapes.PRUNE_RESULT,
             ),
             module=("Force", "AsJob"),
+            changes=True,
         ),
-        _remote(
+        _cmdlet(
             "Get-AzsBackupJob",
             Variant(
                 ("job", "list"),
@@ -356,13 +370,14 @@ CMDLETS: dict[str, Cmdlet] = {
             ),
             Variant(("job", "show"), (Argument("JobId"),), shapes.JOB, parameter_set="Get"),
         ),
-        _remote(
+        _cmdlet(
             "Get-AzsBackupAlert",
             Variant(("alert", "list"), (Switch("All", "--all"),), shapes.ALERT, collection="alerts"),
         ),
-        _remote(
+        _cmdlet(
             "Close-AzsBackupAlert",
             Variant(("alert", "close"), (Argument("AlertId"),), shapes.ALERT),
+            changes=True,
         ),
     )
 }
