@@ -208,6 +208,10 @@ def serve(data: bytes, out: BinaryIO) -> int:
         source = {"code": "invalid-request", "message": str(exc), "hint": "Update the AzsBackup module and engine."}
         emit(protocol.result(INVALID_REQUEST_EXIT, "", [], [], _error(source, INVALID_REQUEST_EXIT, "")))
         return INVALID_REQUEST_EXIT
+    except Exception as exc:  # a bug: still a result for the module, and no request value in a traceback
+        source = {"code": "unknown-error", "message": f"internal error in the PowerShell bridge ({type(exc).__name__})"}
+        emit(protocol.result(INTERNAL_ERROR_EXIT, "", [], [], _error(source, INTERNAL_ERROR_EXIT, "")))
+        return INTERNAL_ERROR_EXIT
     try:
         exit_code, stdout, tail = run_engine(call.argv, call.secrets, emit)
         document = last_document(stdout)

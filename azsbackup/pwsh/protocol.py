@@ -60,8 +60,8 @@ def progress(event: dict[str, Any]) -> Message:
         "status": str(event.get("status") or "working"),
         "percent_complete": min(percent, 100),
         "seconds_remaining": _int_or_minus_one(event.get("seconds_remaining")),
-        "bytes_done": event.get("done"),
-        "bytes_total": event.get("total"),
+        "bytes_done": event.get("bytes_done"),
+        "bytes_total": event.get("bytes_total"),
         "bytes_per_second": event.get("rate"),
         "completed": percent >= 100 or event.get("completed") is True,
     }

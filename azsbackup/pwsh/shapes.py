@@ -366,9 +366,10 @@ PRUNE_RESULT = Shape(
     "AzsBackup.PruneResult",
     (
         Field("OperationType", "dry_run", "choice", values={True: "DryRun", False: "Default"}),
-        Field("PathsToDelete", "paths_to_delete", "object", optional=True),
-        Field("DeletedPaths", "deleted", "object", optional=True),
-        Field("Paths", "paths", "object", optional=True),
+        # Azure Stack's list: the paths removed, or that a dry run would remove, relative to where they live.
+        Field("PathsToDelete", "paths", optional=True),
+        Field("ItemsToDelete", "paths_to_delete", "object", optional=True),
+        Field("DeletedItems", "deleted", "object", optional=True),
     ),
 )
 
@@ -387,6 +388,11 @@ JOB = Shape(
         Field("Result", "result", "object", optional=True),
         Field("Events", "events", "object", optional=True),
     ),
+)
+
+BACKUP_STARTED = Shape(
+    "AzsBackup.BackupStarted",
+    (Field("JobId", "job_id"), Field("ProcessId", "pid"), Field("Status", "status")),
 )
 
 ALERT = Shape(
@@ -429,6 +435,7 @@ SHAPES: tuple[Shape, ...] = (
     LOCATION_TEST,
     PRUNE_RESULT,
     JOB,
+    BACKUP_STARTED,
     ALERT,
     CERTIFICATE,
 )

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 ALL_SETS = "__AllParameterSets"
 
 
+class RequestError(ValueError):
+    """The request names an unknown cmdlet or parameter, or a value of the wrong type."""
+
+
 class Binding:
     __slots__ = ("parameter",)
 
@@ -165,10 +169,13 @@ class Cmdlet:
         self.module_parameters = (*module_parameters, "ComputerName", remote_credential, "Session", "ThrottleLimit")
 
     def variant(self, parameter_set: str | None) -> Variant:
+        """The engine command of a parameter set (without one, the default set's)."""
+        if parameter_set in (None, ALL_SETS):
+            return self.variants[0]
         for variant in self.variants:
             if variant.parameter_set is None or variant.parameter_set == parameter_set:
                 return variant
-        raise KeyError(f"{self.name} has no parameter set {parameter_set!r}")
+        raise RequestError(f"{self.name} has no parameter set {parameter_set!r}")
 
     @property
     def engine_parameters(self) -> list[str]:
@@ -278,7 +285,13 @@ CMDLETS: dict[str, Cmdlet] = {
         ),
         _cmdlet(
             "Start-AzsBackup",
-            Variant(("backup", "start"), (Switch("NoWait", "--no-wait"),), shapes.BACKUP),
+            Variant(("backup", "start"), (), shapes.BACKUP, parameter_set="Wait"),
+            Variant(
+                ("backup", "start"),
+                (Switch("NoWait", "--no-wait"),),
+                shapes.BACKUP_STARTED,
+                parameter_set="NoWait",
+            ),
             module=("Force", "AsJob"),
             changes=True,
         ),
@@ -450,10 +463,6 @@ def category(exit_code: int) -> str:
 
 
 # --- parameters → engine --------------------------------------------------------------------------------
-
-
-class RequestError(ValueError):
-    """The request names an unknown cmdlet or parameter, or a value of the wrong type."""
 
 
 class EngineCall:

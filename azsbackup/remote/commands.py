@@ -29,11 +29,25 @@ class ParsedCommand:
         self.options = dict(options)
 
 
-def find_variant(words: tuple[str, ...]) -> tuple[table.Cmdlet, table.Variant]:
-    for cmdlet in table.CMDLETS.values():
-        for variant in cmdlet.variants:
-            if variant.words == words:
-                return cmdlet, variant
+def flags(variant: table.Variant) -> set[str]:
+    """The engine options a variant's parameters can give."""
+    found: set[str] = set()
+    for binding in variant.bindings:
+        if isinstance(binding, table.Option | table.Switch | table.Credential):
+            found.add(binding.flag)
+        elif isinstance(binding, table.Toggle):
+            found |= {binding.on, binding.off}
+        elif isinstance(binding, table.Choice):
+            found |= {w for words in binding.words.values() for w in words}
+    return found
+
+
+def find_variant(words: tuple[str, ...], given: set[str] | None = None) -> tuple[table.Cmdlet, table.Variant]:
+    """The cmdlet and parameter set that run ``words``: of two that do (Start-AzsBackup and -NoWait), the one
+    whose parameters give the options given."""
+    candidates = [(c, v) for c in table.CMDLETS.values() for v in c.variants if v.words == words]
+    for cmdlet, variant in sorted(candidates, key=lambda cv: -len(flags(cv[1]) & (given or set()))):
+        return cmdlet, variant
     raise InvalidValue(
         field="command",
         value=" ".join(words),
@@ -52,7 +66,8 @@ def remote_call(
     parsed: ParsedCommand, secret: Callable[[str], str | None]
 ) -> tuple[table.Cmdlet, table.Variant, dict[str, Any]]:
     """The cmdlet and its parameters for an engine command line (:func:`azsbackup.pwsh.table.engine_call` inverted)."""
-    cmdlet, variant = find_variant(parsed.words)
+    given_flags = {flag for flag, value in parsed.options.items() if value not in (None, False, ())}
+    cmdlet, variant = find_variant(parsed.words, given_flags)
     options, arguments = dict(parsed.options), list(parsed.arguments)
     parameters: dict[str, Any] = {}
     used: set[str] = set()

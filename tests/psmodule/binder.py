@@ -211,6 +211,7 @@ def bind_command(
     command: Node,
     variables: dict[str, Any] | None = None,
     pipeline_properties: list[str] | None = None,
+    require_mandatory: bool = True,
 ) -> Bound:
     """Bind one parsed command (a tree-sitter-pwsh ``command`` node) to ``function``."""
     named: list[tuple[str, Value | None]] = []
@@ -231,7 +232,7 @@ def bind_command(
             i += 1
             named.append((token.parameter, evaluate(tokens[i].nodes, variables or {})))
         i += 1
-    return bind(function, named, positional, pipeline_properties)
+    return bind(function, named, positional, pipeline_properties, require_mandatory)
 
 
 def bind(
@@ -239,8 +240,12 @@ def bind(
     named: list[tuple[str, Value | None]],
     positional: list[Value] | None = None,
     pipeline_properties: list[str] | None = None,
+    require_mandatory: bool = True,
 ) -> Bound:
-    """Bind named (``None``: a switch given without a value) and positional arguments, then pipeline input."""
+    """Bind named (``None``: a switch given without a value) and positional arguments, then pipeline input.
+
+    ``require_mandatory=False`` binds a call that only names a cmdlet and some of its parameters, as a hint
+    in a text does; PowerShell itself would prompt for the rest."""
     all_sets = function.set_names
     values: dict[str, Value] = {}
     for given, value in named:
@@ -271,7 +276,7 @@ def bind(
     chosen = _choose_set(function, candidates, values)
     for parameter in function.parameters:
         info = _info(parameter, chosen)
-        if info is not None and info.mandatory and parameter.name not in values:
+        if require_mandatory and info is not None and info.mandatory and parameter.name not in values:
             raise BindingError(
                 "MissingMandatoryParameter", f"{function.name} needs -{parameter.name} in parameter set {chosen}"
             )

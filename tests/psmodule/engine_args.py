@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pytest
 
 from azsbackup.cli import cli
 from azsbackup.cli.remote_cmd import _leaf
@@ -22,17 +21,6 @@ from tests.psmodule.psparse import Parameter
 from tests.psmodule.wire import request
 
 SAMPLE_SECRET = "Sample-Secret-123"
-
-PENDING_ENGINE_OPTIONS = {("backup", "start"): {"--no-wait"}, ("location", "test"): {"--path", "--username"}}
-"""Options the table uses that the engine gains on another branch (progress, candidate location test,
-backup start without waiting): a call that needs one is an expected failure until the engine has it."""
-
-
-def skip_if_pending(call: table.EngineCall) -> None:
-    pending = PENDING_ENGINE_OPTIONS.get(call.variant.words, set())
-    missing = [flag for flag in pending if flag in call.argv and click_option(call.variant.words, flag) is None]
-    if missing:
-        pytest.xfail(f"the engine does not have {' '.join(call.variant.words)} {', '.join(missing)} yet")
 
 
 def sample(parameter: Parameter) -> Any:
@@ -77,7 +65,6 @@ def follow(bound: Bound) -> tuple[dict[str, Any], table.EngineCall, ParsedComman
     """Bound values → the module's request → the table's command line → click; asserts each value arrives."""
     document = request(bound, sample)
     call = table.engine_call(document["cmdlet"], document["parameter_set"], document["parameters"], document["secrets"])
-    skip_if_pending(call)
     parsed = parse_engine_argv(call.argv)
     assert parsed.words == call.variant.words
     arguments = list(parsed.arguments)

@@ -82,6 +82,12 @@ def _click_param(words: tuple[str, ...], binding: table.Binding) -> click.Parame
     return None
 
 
+def _flag_of(binding: table.Binding) -> str | None:
+    if isinstance(binding, table.Option | table.Switch | table.Credential):
+        return binding.flag
+    return binding.on if isinstance(binding, table.Toggle) else None
+
+
 def _check_type(function: Function, parameter: Parameter, binding: table.Binding) -> None:
     where = f"{function.name} -{parameter.name}"
     expected = {
@@ -127,9 +133,9 @@ def test_switches_are_flags_and_booleans_are_flag_pairs_of_the_engine(name: str)
     for variant in table.CMDLETS[name].variants:
         for binding in variant.bindings:
             option = _click_param(variant.words, binding)
+            assert isinstance(option, click.Option) == (_flag_of(binding) is not None), f"{name} -{binding.parameter}"
             if option is None:
-                continue  # an option of the engine that is still to come (see engine_args.PENDING_ENGINE_OPTIONS)
-            assert isinstance(option, click.Option)
+                continue
             if isinstance(binding, table.Switch):
                 assert option.is_flag and not option.secondary_opts, f"{name} -{binding.parameter}"
             elif isinstance(binding, table.Toggle):

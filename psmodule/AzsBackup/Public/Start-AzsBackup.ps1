@@ -13,8 +13,8 @@ function Start-AzsBackup {
     Does not ask for confirmation.
 
     .PARAMETER NoWait
-    Returns as soon as the backup has started, without waiting for it to finish; Get-AzsBackup and Get-
-    AzsBackupJob show it later.
+    Returns as soon as the backup has started, without waiting for it to finish, with the JobId to follow it
+    with Get-AzsBackupJob (Start-AzsBackup -NoWait | Get-AzsBackupJob).
 
     .PARAMETER AsJob
     Runs the backup as a background job and returns the job; Receive-Job gives the backup.
@@ -46,13 +46,15 @@ function Start-AzsBackup {
     .LINK
     https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium', PositionalBinding = $false)]
+    [CmdletBinding(DefaultParameterSetName = 'Wait', SupportsShouldProcess = $true, ConfirmImpact = 'Medium', PositionalBinding = $false)]
     [OutputType('AzsBackup.Backup')]
     param(
         [switch] $Force,
 
+        [Parameter(Mandatory = $true, ParameterSetName = 'NoWait')]
         [switch] $NoWait,
 
+        [Parameter(ParameterSetName = 'Wait')]
         [switch] $AsJob,
 
         [ValidateNotNullOrEmpty()]
