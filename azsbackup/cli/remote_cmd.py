@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 
 from azsbackup.cli.app import App
 from azsbackup.errors import ExitCode, NotConfigured
+from azsbackup.jsontext import dumps
 
 
 def _leaf(ctx: click.Context) -> tuple[tuple[str, ...], dict[str, object]]:
@@ -46,7 +46,7 @@ def _human(path: tuple[str, ...], document: dict[str, Any]) -> str:
         ("location", "test"): location_human,
     }
     renderer = renderers.get(path)
-    return renderer(document) if renderer else json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    return renderer(document) if renderer else dumps(document, indent=2)
 
 
 def run_remote(ctx: click.Context) -> int:
