@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
 from azsbackup.model import utc_now
-from azsbackup.providers.base import Item, ItemKind, ItemSink, ItemSource, ProviderContext, RestoreDestination
+from azsbackup.providers.base import ProviderContext, RestoreDestination
 from azsbackup.providers.fs import StagedTree
 from azsbackup.state import config as config_state
 
@@ -66,6 +67,7 @@ class ControllerProvider:
             public_config = self._snapshot(database, snapshot)
             with open(snapshot, "rb") as fh:
                 size = snapshot.stat().st_size
+                ctx.expect_bytes(size + len(public_config))
                 sink.add(Item("state.db", ItemKind.FILE, 0o600, mtime_ns, size), fh)
                 ctx.on_progress(size)
         sink.add(

@@ -24,15 +24,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, RestoreTargetNotEmpty, SourceMissing
-from azsbackup.providers.base import (
-    Item,
-    ItemKind,
-    ItemSink,
-    ItemSource,
-    ProviderContext,
-    RestoreDestination,
-    reject_unknown_settings,
-)
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
+from azsbackup.providers.base import ProviderContext, RestoreDestination, reject_unknown_settings
 
 COPY_CHUNK = 1 << 20
 
@@ -68,6 +61,7 @@ class SqliteProvider:
             snapshot = Path(tmp) / self.path.name
             self._snapshot(snapshot)
             size = snapshot.stat().st_size
+            ctx.expect_bytes(size)
             with open(snapshot, "rb") as fh:
                 sink.add(Item(self.path.name, ItemKind.FILE, mode, self.path.stat().st_mtime_ns, size), fh)
             ctx.on_progress(size)
