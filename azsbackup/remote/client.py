@@ -23,7 +23,7 @@ Failures are typed (:mod:`azsbackup.errors`): the host cannot be reached,
 its TLS certificate does not validate, the credentials are refused, the auth
 method needs a package that is not installed, a WSMan fault, or the remote
 command failed (with its FullyQualifiedErrorId). Non-terminating errors the
-command wrote go to the warning callback with theirs: they are never dropped.
+command wrote are kept in :attr:`RemoteClient.errors` with theirs.
 """
 
 from __future__ import annotations
@@ -43,6 +43,24 @@ MISSING_AUTH_PACKAGE = {
     "kerberos": "pyspnego's Kerberos support (pip install 'pyspnego[kerberos]')",
     "credssp": "requests-credssp (pip install requests-credssp)",
 }
+
+
+class SecureText(str):
+    """A parameter value sent as a SecureString (encrypted with the session key), as a [securestring]
+    parameter needs: PowerShell does not convert a plain string to one."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SecureText(***)"
+
+
+@dataclass(frozen=True)
+class RemoteCredential:
+    """A parameter value sent as a PSCredential (its password as a SecureString)."""
+
+    username: str
+    password: str = field(repr=False)
 
 
 @dataclass
@@ -106,6 +124,8 @@ class RemoteClient:
         self._wsman: Any = None
         self._pool: Any = None
         self._definitions: list[str] = []
+        self.errors: list[tuple[str, str]] = []
+        """The non-terminating errors of the last call: (FullyQualifiedErrorId, message)."""
         if not settings.ssl:
             log.warning("%s: WinRM over plain HTTP: only message encryption protects the traffic", settings.host)
         if settings.cert_validation is False:
@@ -172,11 +192,10 @@ class RemoteClient:
 
         shell = PowerShell(self._open())
         shell.add_cmdlet(command)
-        for name, value in (parameters or {}).items():
-            if value is True:
-                shell.add_parameter(name)  # a switch
-            elif value is not None and value is not False:
-                shell.add_parameter(name, psrp_value(value))
+        with self._translating(command):
+            for name, value in (parameters or {}).items():
+                if value is not None:  # a bool goes as -Name:$true / -Name:$false: right for [switch] and [bool]
+                    shell.add_parameter(name, self._wire_value(shell.runspace_pool, value))
         return [to_python(item) for item in self._run(shell, command)]
 
     def define(self, script: str) -> None:
@@ -200,15 +219,25 @@ class RemoteClient:
             shell.close()
         for warning in shell.streams.warning:
             self._on_warning(str(warning))
-        records = list(shell.streams.error)
+        records = [(getattr(r, "fq_error", None) or "unknown", str(r)) for r in shell.streams.error]
         if shell.had_errors:
-            record = records[0] if records else None
-            error_id = getattr(record, "fq_error", None) or "unknown"
-            message = str(record) if record is not None else "the remote command failed"
+            error_id, message = records[0] if records else ("unknown", "the remote command failed")
             raise RemoteCommandError(host=self.settings.host, error_id=error_id, detail=message)
-        for record in records:
-            self._on_warning(f"{action} wrote an error ({getattr(record, 'fq_error', None) or 'unknown'}): {record}")
+        self.errors = records
         return list(output)
+
+    @staticmethod
+    def _wire_value(pool: Any, value: Any) -> Any:
+        """Secrets as SecureStrings, which need the session key exchanged first (once per pool)."""
+        if not isinstance(value, SecureText | RemoteCredential):
+            return psrp_value(value)
+        from pypsrp.complex_objects import PSCredential
+        from pypsrp.serializer import TaggedValue
+
+        pool.exchange_keys()
+        if isinstance(value, RemoteCredential):
+            return PSCredential(username=value.username, password=value.password)  # type: ignore[no-untyped-call]
+        return TaggedValue("SS", str(value))
 
     def _translating(self, action: str) -> _Translator:
         return _Translator(self.settings, action)

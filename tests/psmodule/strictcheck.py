@@ -548,7 +548,7 @@ def _commands(function: Function, typer: _Typer, script: Script) -> Iterator[tup
             elif value is not None and not _convertible(typer.type_of(value), canonical(declared[parameter].type)):
                 yield node, f"{name} -{parameter} takes [{declared[parameter].type}], given {typer.type_of(value)}"
         for parameter in callee.parameters:
-            mandatory = any("mandatory" in a.lower() for a in parameter.attributes.get("Parameter", []))
+            mandatory = any(s.mandatory for s in parameter.sets)
             if mandatory and parameter.name.lower() not in given:
                 yield node, f"{name} is called without its mandatory -{parameter.name}"
 
@@ -570,6 +570,7 @@ def _convertible(given: str | None, declared: str) -> bool:
 
 def _validate_range(function: Function) -> Iterator[tuple[Node, str]]:
     for parameter in function.parameters:
-        bounds = parameter.attributes.get("ValidateRange")
-        if bounds and len({int(b) < 2**31 for b in bounds}) > 1:
-            yield function.node, f"-{parameter.name}: ValidateRange bounds of two types ({', '.join(bounds)})"
+        found = parameter.attribute("ValidateRange")
+        bounds = found.positional if found else []
+        if len({isinstance(b, int) and -(2**31) <= b < 2**31 for b in bounds}) > 1:
+            yield function.node, f"-{parameter.name}: ValidateRange bounds of two types ({', '.join(map(str, bounds))})"

@@ -18,7 +18,7 @@ import pytest
 
 from azsbackup.providers import winrm
 from azsbackup.providers.winrm import CHUNK, FUNCTIONS, RemoteFunction
-from tests.psmodule.psparse import error_positions, functions, parse_source, text, walk
+from tests.psmodule.psparse import error_positions, functions, parse, text, walk
 from tests.psmodule.strictcheck import Script, canonical, check
 from tests.winrm_endpoint.files import Faults, RemoteHost
 
@@ -43,10 +43,10 @@ def call_contract(source: bytes, called: tuple[RemoteFunction, ...]) -> list[str
             parameter = declared.get(name)
             if parameter is None:
                 problems.append(f"{function.name} declares no -{name}")
-            elif not _takes(canonical(parameter.type), python_type, parameter.attributes.get("ValidateRange")):
+            elif not _takes(canonical(parameter.type), python_type, parameter.validate_range):
                 problems.append(f"{function.name} -{name} is [{parameter.type}], the provider sends {python_type}")
         for parameter in defined.parameters:
-            mandatory = any("mandatory" in a.lower() for a in parameter.attributes.get("Parameter", []))
+            mandatory = any(s.mandatory for s in parameter.sets)
             if mandatory and parameter.name not in function.parameters:
                 problems.append(f"{function.name} -{parameter.name} is mandatory and never sent")
         if function.reads:
@@ -57,14 +57,14 @@ def call_contract(source: bytes, called: tuple[RemoteFunction, ...]) -> list[str
     return problems
 
 
-def _takes(declared: str, python_type: type, bounds: list[str] | None) -> bool:
+def _takes(declared: str, python_type: type, bounds: tuple[int, int] | None) -> bool:
     if python_type is str:
         return declared == "system.string"
     if python_type is bytes:
         return declared == "system.byte[]"
     if python_type is int and declared == "system.int32":
         # An [int] takes the provider's value only where a bound keeps it below Int32's limit (Length <= 16 MiB).
-        return bounds is not None and int(bounds[1]) <= INT32_MAX
+        return bounds is not None and bounds[1] <= INT32_MAX
     return python_type is int and declared == "system.int64"
 
 
@@ -79,10 +79,10 @@ def test_each_grammar_catches_a_missing_brace() -> None:
 
 
 def test_the_script_is_function_definitions_only_in_ascii_and_single_quotes() -> None:
-    statements = next(c for c in parse_source(SOURCE).children if c.type == "statement_list")
+    statements = next(c for c in parse(SOURCE).children if c.type == "statement_list")
     assert {c.type for c in statements.children} == {"function_statement"}
     SOURCE.decode("ascii")
-    expandable = [text(n) for n in walk(parse_source(SOURCE)) if n.type == "expandable_string_literal"]
+    expandable = [text(n) for n in walk(parse(SOURCE)) if n.type == "expandable_string_literal"]
     assert expandable == [], "a double-quoted string expands $name: and friends; use -f"
 
 
@@ -93,9 +93,8 @@ def test_the_provider_sends_this_script() -> None:
 def test_every_function_the_provider_calls_takes_what_it_sends_and_writes_what_it_reads() -> None:
     assert call_contract(SOURCE, FUNCTIONS) == []
     assert Script(SOURCE).emissions("read-azsbackupremotefile") == ["system.byte[]"]
-    assert Script(SOURCE).functions["read-azsbackupremotefile"].parameters[3].attributes["ValidateRange"][1] == str(
-        16 * CHUNK
-    )
+    length = Script(SOURCE).functions["read-azsbackupremotefile"].parameter("Length")
+    assert length is not None and length.validate_range == (1, 16 * CHUNK)
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ from psrpcore.types import (
     PSInvocationState,
 )
 
-from tests.winrm_endpoint.runspace import CommandError, Runspace, WrittenError, not_hostable
+from tests.winrm_endpoint.runspace import CommandError, Runspace, not_hostable
 
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
@@ -75,6 +75,16 @@ OPERATION_TIMEOUT_FAULT = 2150858793
 RECEIVE_WAIT_S = 1.0
 
 Handler = Callable[[dict[str, Any]], list[Any]]
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """What a handler yields besides output: a warning, a verbose line, or a non-terminating error."""
+
+    stream: str  # "warning" | "verbose" | "error"
+    message: str
+    error_id: str = ""
+    category: ErrorCategory = ErrorCategory.NotSpecified
 
 
 @dataclass
@@ -238,11 +248,7 @@ class WinRMEndpoint(ThreadingHTTPServer):
         pipeline.start()
         try:
             for value in self._execute(shell, pipeline.metadata.commands):
-                if isinstance(value, WrittenError):  # Write-Error: the command goes on
-                    category = ErrorCategoryInfo(Category=ErrorCategory.NotSpecified, Reason=value.error_id)
-                    pipeline.write_error(NETException(Message=value.message), category, None, value.error_id)
-                else:
-                    pipeline.write_output(value)
+                _write(pipeline, value)
         except CommandError as exc:
             record = ErrorRecord(
                 Exception=NETException(Message=str(exc)),
@@ -280,6 +286,21 @@ class WinRMEndpoint(ThreadingHTTPServer):
                 ErrorCategory.ObjectNotFound,
             )
         return handler({key: value for key, value in command.parameters})
+
+
+def _write(pipeline: psrpcore.ServerPipeline, value: Any) -> None:
+    if not isinstance(value, StreamRecord):
+        pipeline.write_output(value)
+    elif value.stream == "warning":
+        pipeline.write_warning(value.message)
+    elif value.stream == "verbose":
+        pipeline.write_verbose(value.message)
+    else:
+        pipeline.write_error(
+            NETException(Message=value.message),
+            ErrorCategoryInfo(Category=value.category, Reason=value.error_id),
+            fully_qualified_error_id=value.error_id,
+        )
 
 
 class _Timeout(Exception):
