@@ -34,10 +34,10 @@ from azsbackup.cli import cli, run
 from azsbackup.errors import ExitCode
 from tests.engine import Engine
 from tests.fixtures.controllers import CertPair
-from tests.reliability.figures import CaseCounter
+from tests.reliability.figures import CaseCounter, floor_in_ci
 
-CASES = int(os.environ.get("AZSBACKUP_CLI_FUZZ_CASES", "5000"))
-CONFIG_CASES = int(os.environ.get("AZSBACKUP_CONFIG_FUZZ_CASES", "2000"))
+CASES = floor_in_ci("AZSBACKUP_CLI_FUZZ_CASES", 5000)
+CONFIG_CASES = floor_in_ci("AZSBACKUP_CONFIG_FUZZ_CASES", 2000)
 SKIPPED_COMMANDS = {("scheduler", "run"), ("quickstart",)}
 REMOTE_OPTIONS = {"computer_name", "port", "no_ssl", "no_cert_validation", "ca_cert", "remote_username", "auth"}
 EXIT_CODES = {int(code) for code in ExitCode}
