@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from click.core import ParameterSource
 
 from azsbackup.cli.app import App
 from azsbackup.errors import ExitCode, NotConfigured
+from azsbackup.jsontext import dumps
 
 if TYPE_CHECKING:
     from azsbackup.remote.commands import ParsedCommand
@@ -63,7 +63,7 @@ def _human(path: tuple[str, ...], document: dict[str, Any]) -> str:
         ("location", "test"): location_human,
     }
     renderer = renderers.get(path)
-    return renderer(document) if renderer else json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    return renderer(document) if renderer else dumps(document, indent=2)
 
 
 def run_remote(ctx: click.Context) -> int:

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from azsbackup.archive.manifest import Manifest, SignerInfo, decode_signed, encode_signed
+from azsbackup.archive.manifest import MAX_MANIFEST, Manifest, SignerInfo, decode_signed, encode_signed
 from azsbackup.crypto.signing import SigningKey
 from azsbackup.errors import AzsBackupError, FormatError, NotFound, Untrusted
 from azsbackup.model import SCHEMA, check_backup_id
@@ -70,7 +70,7 @@ def component_view(manifest: Manifest) -> list[dict[str, Any]]:
             "status": c.status,
             "size": c.size,
             "stored_size": c.stored_size,
-            "duration_s": round(c.duration_s, 3),
+            "duration_s": c.duration_ms / 1000,
             "error": None if c.error_code is None else {"code": c.error_code, "message": c.error_message},
             "warnings": c.warnings,
         }
@@ -84,7 +84,7 @@ def record_from_manifest(manifest: Manifest, signer: SignerInfo, trusted: bool) 
         created=manifest.created,
         status=manifest.status,
         trigger=manifest.trigger,
-        duration_s=manifest.duration_s,
+        duration_s=manifest.duration_ms / 1000,
         size=manifest.size,
         stored_size=manifest.stored_size,
         signer=signer.fingerprint,
@@ -100,7 +100,7 @@ def read_manifest(location: Location, backup_id: str) -> tuple[Manifest, SignerI
     if not location.exists(path):
         raise NotFound(kind="backup", name=backup_id, how="azsbackup backup list")
     with location.open_read(path) as fh:
-        data = fh.read(16 << 20)
+        data = fh.read(MAX_MANIFEST + 1)
     manifest, signer = decode_signed(data)
     if manifest.backup_id != backup_id:
         raise FormatError(

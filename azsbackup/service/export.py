@@ -25,12 +25,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from azsbackup.archive.manifest import archives_of
 from azsbackup.errors import AzsBackupError, InvalidPath, NotConfigured
 from azsbackup.events import EventSink
 from azsbackup.model import BackupStatus, backup_id_time, iso, utc_now
 from azsbackup.service.catalog import MANIFEST, complete_ids, delete_backup_files, list_backups, read_manifest
 from azsbackup.service.controller import Controller
-from azsbackup.service.verify import archives_of
 from azsbackup.state.config_view import LOCATION_SPACE_KEY
 from azsbackup.state.db import put_setting, transaction
 from azsbackup.storage.base import Location, join
