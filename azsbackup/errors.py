@@ -130,6 +130,16 @@ class CertificateInvalid(ConfigError):
     hint_template = "Give a .cer (PEM or DER) with an RSA public key of at least 2048 bits."
 
 
+class StateSchemaTooNew(ConfigError):
+    """The controller's state database was written by a newer engine, with a schema this one does not know."""
+
+    code = "state-schema-too-new"
+    template = "{path} has state schema version {version}; this engine knows versions up to {supported}"
+    hint_template = (
+        "Run the azsbackup release that last used this controller, or a newer one; this engine changed nothing in it."
+    )
+
+
 # --- locks and lookups -------------------------------------------------------
 
 

@@ -17,11 +17,14 @@ then one final event whose ``bytes_done`` equals its ``bytes_total``.
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
 Event = dict[str, Any]
+TRACEBACK_FRAMES = 30
+"""Frames kept of each exception in a chain (the innermost ones)."""
 Listener = Callable[[Event], None]
 
 PROGRESS_INTERVAL_S = 0.25
@@ -103,6 +106,26 @@ class EventSink:
 
     def warning(self, code: str, message: str, subject: str = "") -> None:
         self.emit({"type": "warning", "code": code, "message": message, "subject": subject})
+
+
+def where_raised(exc: BaseException) -> list[str]:
+    """The traceback of ``exc`` and of the exceptions it was raised from or while handling.
+
+    Exception types and, for each frame, file, line and function: enough to
+    find the bug. Never an exception's message or any value, which may hold
+    a secret (a password in a connection string, say).
+    """
+    lines: list[str] = []
+    current: BaseException | None = exc
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = type(current)
+        lines.append(("" if current is exc else "from ") + f"{kind.__module__}.{kind.__qualname__}, raised at:")
+        frames = traceback.extract_tb(current.__traceback__, limit=-TRACEBACK_FRAMES)
+        lines += [f"  {frame.filename}:{frame.lineno} in {frame.name}" for frame in reversed(frames)]
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return lines
 
 
 def _percent(done: int, total: int) -> int:

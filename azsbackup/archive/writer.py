@@ -208,9 +208,24 @@ class ArchiveWriter:
     # --- completion -----------------------------------------------------------------------------
 
     def close(self) -> ArchiveStats:
-        """Write the end of the tar stream, seal the final segment, and wait for every write."""
+        """Write the end of the tar stream, seal the final segment, and wait for every write.
+
+        If any of that fails, the archive is abandoned (:meth:`abort`) before
+        the error is raised: no thread outlives a failed close.
+        """
         if self.stats is not None:
             return self.stats
+        try:
+            self._finish()
+        except BaseException:
+            self.abort()
+            raise
+        self._pool.shutdown()
+        self._output.shutdown()
+        self.stats = ArchiveStats(self._raw, self._stored, self._counter, self._items)
+        return self.stats
+
+    def _finish(self) -> None:
         self._write(END_OF_ARCHIVE)
         tail = bytes(self._view[: self._fill])
         if self._held is not None:
@@ -226,12 +241,9 @@ class ArchiveWriter:
         while self._writes:
             self._writes.popleft().result()
         self._progress(self._content)
-        self._pool.shutdown()
-        self._output.shutdown()
-        self.stats = ArchiveStats(self._raw, self._stored, self._counter, self._items)
-        return self.stats
 
     def abort(self) -> None:
+        """Abandon the archive: cancel what has not started, and wait for the threads to end."""
         for future in self._pending:
             future.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)

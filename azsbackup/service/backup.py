@@ -31,7 +31,7 @@ from azsbackup.archive.manifest import ArchiveRef, Manifest, ManifestComponent, 
 from azsbackup.archive.writer import ArchiveWriter
 from azsbackup.crypto.certs import recipient_identity
 from azsbackup.errors import AzsBackupError, NotConfigured
-from azsbackup.events import ByteProgress, EventSink
+from azsbackup.events import ByteProgress, EventSink, where_raised
 from azsbackup.model import (
     BackupStatus,
     ComponentResult,
@@ -125,10 +125,9 @@ def export_and_retain(
     try:
         with recorded_job(controller, "export", events) as job, ex.external_location(controller) as target:
             job.backup_id = record.id
-            exported = ex.export_pending(controller, target, events, set(plan.keep))
-            deleted = ex.apply_retention_external(controller, target, set(plan.keep), events)
-            job.status, job.result = "Succeeded", {"exported": exported, "deleted": deleted}
-            ex.check_capacity(controller, target, events, notifiers)
+            synced = ex.sync_external(controller, target, set(plan.keep), events)
+            job.status, job.result = "Succeeded", {"exported": synced.exported, "deleted": synced.deleted}
+            ex.check_capacity(controller, target, synced.held, events, notifiers)
     except AzsBackupError as exc:
         ex.set_export_status(controller, record.id, "Failed", exc.code)
         code = alert_code_for(exc)
@@ -186,7 +185,7 @@ def _run_locked(
     manifest = Manifest(
         backup_id=backup_id,
         created=iso(created) or "",
-        duration_s=time.monotonic() - started,
+        duration_ms=round((time.monotonic() - started) * 1000),
         trigger=str(options.trigger),
         status=str(status),
         engine_version=__version__,
@@ -244,7 +243,7 @@ def _back_up_component(
     except Exception as exc:  # a provider bug must not stop the other components
         unknown = AzsBackupError(f"component {component.name}: unexpected {type(exc).__name__}")
         result.error_code, result.error = unknown.code, unknown.message
-        events.emit({"type": "error", **unknown.to_dict(), "component": component.name})
+        events.emit({"type": "error", **unknown.to_dict(), "component": component.name, "traceback": where_raised(exc)})
         archive = None
     else:
         result.status = ComponentStatus.SUCCEEDED
@@ -264,7 +263,7 @@ def _manifest_component(result: ComponentResult, archive: ArchiveRef | None) -> 
         status=str(result.status),
         size=result.size,
         stored_size=result.stored_size,
-        duration_s=round(result.duration_s, 3),
+        duration_ms=round(result.duration_s * 1000),
         error_code=result.error_code,
         error_message=result.error,
         archive=archive,
