@@ -71,11 +71,15 @@ def psmodule_path(app: App) -> None:
 )
 @pass_app
 def psmodule_install(app: App, scope: str) -> None:
-    """Copy the module into the PSModulePath folder of SCOPE so `Import-Module AzsBackup` finds it."""
+    """Copy the module into the PSModulePath folders of SCOPE so `Import-Module AzsBackup` finds it.
+
+    On Windows, into the folder of Windows PowerShell 5.1 and into that of PowerShell 7.
+    """
     from azsbackup.service.psmodule import install_module
 
-    target = install_module(module_path(), scope)
-    app.result({"schema": "azsbackup/1", "path": str(target), "scope": scope}, f"installed to {target}")
+    targets = [str(t) for t in install_module(module_path(), scope)]
+    document = {"schema": "azsbackup/1", "path": targets[0], "paths": targets, "scope": scope}
+    app.result(document, "\n".join(f"installed to {t}" for t in targets))
 
 
 COMMANDS = [quickstart, psmodule_group]

@@ -7,7 +7,8 @@ where there is no value), so the module reads them under
 
 * ``progress``: for ``Write-Progress``; ``activity`` and ``status`` are never empty,
   ``percent_complete`` and ``seconds_remaining`` are ``-1`` when unknown, as PowerShell's
-  ProgressRecord takes them; ``completed`` ends the activity's bar.
+  ProgressRecord takes them, and always fit its ``Int32`` properties (a stalled transfer can
+  forecast more seconds than that); ``completed`` ends the activity's bar.
 * ``warning``: for ``Write-Warning``.
 * ``verbose``: for ``Write-Verbose``.
 * ``result``: the last line: the objects, their PowerShell type name, the properties to turn into
@@ -16,7 +17,9 @@ where there is no value), so the module reads them under
 
 from __future__ import annotations
 
-import json
+import math
+
+from azsbackup import jsontext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,11 +48,14 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
 
 ERROR_FIELDS = ("code", "message", "hint", "exit_code", "category", "terminating", "target")
 
+INT32_MAX = 2**31 - 1
+"""ProgressRecord.PercentComplete and SecondsRemaining are Int32: a larger value fails the assignment."""
+
 
 def _int_or_minus_one(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return -1
-    return max(-1, int(value))
+    return min(max(-1, int(value)), INT32_MAX)
 
 
 def progress(event: dict[str, Any]) -> Message:
@@ -122,9 +128,11 @@ def from_event(event: dict[str, Any]) -> Message | None:
         return verbose(f"{event.get('component')}: {event.get('code')}: {event.get('message')}")
     if kind == "log":
         return verbose(str(event.get("message") or ""))
-    return verbose(json.dumps(event, ensure_ascii=False, default=str))
+    return verbose(jsontext.dumps(event))
 
 
 def encode(message: Message) -> bytes:
-    """One line of UTF-8 JSON (non-ASCII kept as is: the module decodes UTF-8)."""
-    return (json.dumps(message, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    """One line of UTF-8 JSON (non-ASCII kept as is: the module decodes UTF-8), under the engine's rule for
+    text that is not valid Unicode (:mod:`azsbackup.jsontext`): a stray byte of a file name in a line of
+    the engine's standard error must not end the call."""
+    return (jsontext.dumps(message) + "\n").encode("utf-8")

@@ -1,6 +1,8 @@
-# Pester 5 tests of the AzsBackup module for those who have PowerShell (Windows PowerShell 5.1 or PowerShell 7)
+﻿# Pester 5 tests of the AzsBackup module for those who have PowerShell (Windows PowerShell 5.1 or PowerShell 7)
 # and the engine (pip install azsbackup, or a checkout with $env:AZSBACKUP_PYTHON set to its Python).
 # CI has no PowerShell: tests/psmodule/ checks the module statically there. Run: Invoke-Pester psmodule/tests
+# This file holds non-ASCII text, so it is saved as UTF-8 with a byte order mark: Windows PowerShell reads a
+# file without one in the ANSI code page.
 #
 # Each Describe covers one defect the static checks were built for; the engine is the real one, in a
 # controller directory of its own under TestDrive:, except where a broken engine is the point.
@@ -121,6 +123,51 @@ Describe 'Defect 4: relative paths are resolved from the PowerShell location' {
             Pop-Location
         }
         $configuration.EncryptionCertThumbprint | Should -Be $script:certificate.Thumbprint
+    }
+}
+
+Describe 'Paths given to a background job are resolved from the caller''s location and drives' {
+    It 'verifies with a relative .pfx path and -AsJob (Windows PowerShell starts jobs in Documents)' {
+        $backup = Start-AzsBackup -Force
+        Push-Location -Path $TestDrive
+        try {
+            $job = Test-AzsBackup -BackupId $backup.BackupId -Deep -DecryptionCertPath '.\certs\pester.pfx' -DecryptionCertPassword $script:pfxPassword -AsJob
+        }
+        finally {
+            Pop-Location
+        }
+        (Receive-Job -Job $job -Wait -AutoRemoveJob).Status | Should -Be 'Verified'
+    }
+
+    It 'verifies with a path on a PSDrive of the caller and -AsJob' {
+        $backup = Start-AzsBackup -Force
+        New-PSDrive -Name 'AzsCerts' -PSProvider 'FileSystem' -Root (Join-Path -Path $TestDrive -ChildPath 'certs') | Out-Null
+        try {
+            $job = Test-AzsBackup -BackupId $backup.BackupId -Deep -DecryptionCertPath 'AzsCerts:\pester.pfx' -DecryptionCertPassword $script:pfxPassword -AsJob
+        }
+        finally {
+            Remove-PSDrive -Name 'AzsCerts'
+        }
+        (Receive-Job -Job $job -Wait -AutoRemoveJob).Status | Should -Be 'Verified'
+    }
+}
+
+Describe 'A missing Python stops the cmdlet with one error that says so' {
+    It 'gives AzsBackup.python-not-found, terminating, and nothing else' {
+        $savedPath = $env:PATH
+        $savedPython = $env:AZSBACKUP_PYTHON
+        try {
+            $env:PATH = $TestDrive
+            Remove-Item -Path Env:\AZSBACKUP_PYTHON -ErrorAction SilentlyContinue
+            $caught = $null
+            try { Get-AzsBackupConfiguration -ErrorVariable errors } catch { $caught = $_ }
+        }
+        finally {
+            $env:PATH = $savedPath
+            if ($null -ne $savedPython) { $env:AZSBACKUP_PYTHON = $savedPython }
+        }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'AzsBackup.python-not-found*'
+        @($errors).Count | Should -Be 1
     }
 }
 

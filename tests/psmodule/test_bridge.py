@@ -3,7 +3,9 @@ against the real engine in a subprocess, as the module starts it."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from azsbackup.pwsh import protocol, table
+from azsbackup.events import ByteProgress, EventSink
+from azsbackup.pwsh import bridge, protocol, table
 from tests.cli.test_startup import NEVER_ON_THE_LEAN_PATH
 from tests.engine import Engine
 from tests.fixtures.controllers import CertPair
@@ -81,6 +84,7 @@ def test_an_interpreter_without_the_engine_gives_no_result_and_says_why_on_stder
 
 
 NON_ASCII_PASSWORD = "Pässwört-密码-🔑-ÿ"
+INT32_MAX = 2**31 - 1  # ProgressRecord's PercentComplete and SecondsRemaining are Int32
 
 
 def _opens(pfx: Path, password: str) -> bool:
@@ -237,3 +241,35 @@ def test_every_engine_event_becomes_a_message_with_every_field() -> None:
         "verbose",
     ]
     assert protocol.from_event({"type": "error", "code": "x", "message": "m", "exit_code": 10}) is None
+
+
+def test_progress_numbers_fit_the_progress_record() -> None:
+    """ProgressRecord.SecondsRemaining and PercentComplete are Int32 in PowerShell: assigning a larger number
+    throws inside the module's read loop, whose `finally` then kills the engine in the middle of the backup.
+    A transfer that stalls forecasts that many seconds: 1 MiB of 4 TiB after an hour."""
+    events: list[dict[str, object]] = []
+    now = [0.0]
+    sink = EventSink(events.append)
+    progress = ByteProgress(sink, "Export", "backup", 1, 1, "backup", 4 * 2**40, clock=lambda: now[0])
+    now[0] = 3600.0
+    progress.update(2**20)
+    stalled = next(e for e in events if e["bytes_done"] == 2**20 and e["seconds_remaining"])
+    assert isinstance(stalled["seconds_remaining"], int) and stalled["seconds_remaining"] > INT32_MAX
+    message = protocol.from_event(stalled)
+    assert message is not None and 0 <= message["seconds_remaining"] <= INT32_MAX
+    for odd in (float("inf"), float("nan"), -(10**12), 10**30):
+        shown = protocol.progress({"percent": odd, "seconds_remaining": odd})
+        assert -1 <= shown["percent_complete"] <= 100 and -1 <= shown["seconds_remaining"] <= INT32_MAX
+
+
+def test_text_that_is_not_unicode_does_not_end_the_call() -> None:
+    """A line of the engine's standard error can carry a file name's stray byte (a surrogate escape); the
+    bridge writes it by the engine's one rule for such text (azsbackup.jsontext), not a UnicodeEncodeError."""
+    name = os.fsdecode(b"caf\xe9.db")
+    lines: list[bytes] = []
+    stream = bridge._EventStream(lambda message: lines.append(protocol.encode(message)))
+    stream.write(f"cannot read {name}\n")
+    (line,) = lines
+    message = json.loads(line.decode("utf-8"))
+    assert message["kind"] == "verbose" and message["message"] == "cannot read caf\ufffd.db"
+    assert base64.b64decode(message["message_b64"]) == b"cannot read caf\xe9.db"

@@ -253,16 +253,18 @@ def test_python_is_started_in_one_place_only() -> None:
 
 
 def test_the_engine_is_started_with_utf8_stdio_and_paths_resolved_through_the_provider() -> None:
+    """Paths: resolved in Invoke-AzsBackupCmdlet, before a background job too (test_windows_host.py)."""
     source = (MODULE / "Private" / "Invoke-AzsBackupEngine.ps1").read_text()
     for needle in (
         "EnvironmentVariables['PYTHONUTF8'] = '1'",
         "EnvironmentVariables['PYTHONIOENCODING'] = 'utf-8'",
         "[System.Text.UTF8Encoding]::new($false)",
         "[System.IO.StreamWriter]::new($process.StandardInput.BaseStream, $utf8)",
-        "GetUnresolvedProviderPathFromPSPath",
         "'-m', 'azsbackup.pwsh'",
     ):
         assert needle in source, needle
+    cmdlet = (MODULE / "Private" / "Invoke-AzsBackupCmdlet.ps1").read_text()
+    assert "$Caller.SessionState.Path.GetUnresolvedProviderPathFromPSPath($value)" in cmdlet
 
 
 def test_secrets_are_made_plain_only_while_the_request_is_written() -> None:

@@ -65,7 +65,8 @@ def test_every_read_of_engine_data_in_the_module_is_safe_under_strict_mode(engin
         "$result.objects",
         "$result.error.terminating",
         "$EngineError.hint",
-        "$Entry.ProviderPaths",
+        "$entry.ProviderPaths",
+        "$entry.LocationPaths",
     ):
         assert expression in read, expression
 

@@ -14,6 +14,11 @@ function Invoke-AzsBackupCmdlet {
     plain values (switches as booleans, which survive serialisation) and -Confirm:$false: the question
     was asked here. Otherwise the engine runs here (Invoke-AzsBackupEngine).
 
+    On this host (the engine here, or a background job) path parameters are resolved through the
+    PowerShell provider first, from the caller's location and drives: a background job is another
+    process, which starts in another folder (Windows PowerShell: Documents) and has none of the
+    caller's PSDrives. On remote hosts paths mean what they mean there.
+
     Called through one of Azure Stack's earlier names (Set-AzsBackupShare, Get-AzsBackupLocation), it
     warns that the name is deprecated, as Azure's module did.
 
@@ -40,19 +45,22 @@ function Invoke-AzsBackupCmdlet {
     }
     $remote = $BoundParameters.ContainsKey('ComputerName') -or $BoundParameters.ContainsKey('Session')
     $asJob = $BoundParameters.ContainsKey('AsJob') -and [bool]$BoundParameters['AsJob']
-    if (-not $remote -and -not $asJob) {
-        Invoke-AzsBackupEngine -Caller $Caller -BoundParameters $BoundParameters -Entry $entry
-        return
-    }
 
     $plain = @{}
     foreach ($key in $entry.EngineParameters) {
-        if ($BoundParameters.ContainsKey($key)) {
-            $value = $BoundParameters[$key]
-            if ($value -is [switch]) { $value = $value.IsPresent }
-            $plain[$key] = $value
+        if (-not $BoundParameters.ContainsKey($key)) { continue }
+        $value = $BoundParameters[$key]
+        if ($value -is [switch]) { $value = $value.IsPresent }
+        elseif (-not $remote -and ($key -in $entry.ProviderPaths -or ($key -in $entry.LocationPaths -and $value -notmatch '^(\\\\|//|[A-Za-z][A-Za-z0-9+.-]*://)'))) {
+            $value = $Caller.SessionState.Path.GetUnresolvedProviderPathFromPSPath($value)
         }
+        $plain[$key] = $value
     }
+    if (-not $remote -and -not $asJob) {
+        Invoke-AzsBackupEngine -Caller $Caller -Values $plain
+        return
+    }
+
     if ($Caller.MyInvocation.MyCommand.Parameters.ContainsKey('Confirm')) {
         $plain['Confirm'] = $false
     }

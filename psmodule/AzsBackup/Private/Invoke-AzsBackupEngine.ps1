@@ -6,11 +6,12 @@ function Invoke-AzsBackupEngine {
     .DESCRIPTION
     The only place in the module that starts Python. It sends one request on the engine's standard input:
     the cmdlet's name, its parameter set, its engine parameters as plain JSON values, and its secrets
-    (docs/powershell.md, "The module and engine protocol"). On the way, path parameters are resolved
-    through the PowerShell provider (so .\b.cer means the current PowerShell location, and PSDrives
-    work), switches become booleans, DateTimes ISO 8601 text in UTC, and SecureStrings (and the passwords
-    of PSCredentials) become plain text only while the request is written. Python is told to use UTF-8 for
-    its standard streams, and the request is written as UTF-8 without a byte order mark.
+    (docs/powershell.md, "The module and engine protocol"). The parameters arrive as Invoke-AzsBackupCmdlet
+    made them (switches as booleans, paths resolved through the PowerShell provider); here DateTimes become
+    ISO 8601 text in UTC, and SecureStrings (and the passwords of PSCredentials) plain text only while the
+    request is written. Python is told to use UTF-8 for its standard streams, and the request is written as
+    UTF-8 without a byte order mark. An engine that ends before it has read the request (a wrong
+    interpreter) is reported by its exit code and standard error, as any engine that ends without a result.
 
     The engine answers with one JSON message per line: progress (Write-Progress with PercentComplete and
     SecondsRemaining), warning, verbose, and last the result: the objects, typed and with their DateTime
@@ -23,11 +24,8 @@ function Invoke-AzsBackupEngine {
     .PARAMETER Caller
     The public cmdlet's $PSCmdlet: objects, errors and progress are written in its name.
 
-    .PARAMETER BoundParameters
-    The public cmdlet's $PSBoundParameters.
-
-    .PARAMETER Entry
-    The cmdlet's entry of AzsBackup.Engine.psd1: EngineParameters, ProviderPaths, LocationPaths.
+    .PARAMETER Values
+    The bound engine parameters of the cmdlet (those AzsBackup.Engine.psd1 lists), as plain values.
     #>
     [CmdletBinding()]
     param(
@@ -35,18 +33,14 @@ function Invoke-AzsBackupEngine {
         [System.Management.Automation.PSCmdlet] $Caller,
 
         [Parameter(Mandatory = $true)]
-        [System.Collections.IDictionary] $BoundParameters,
-
-        [Parameter(Mandatory = $true)]
-        [hashtable] $Entry
+        [hashtable] $Values
     )
 
     $commandName = $Caller.MyInvocation.MyCommand.Name
     $parameters = @{}
     $secrets = @{}
-    foreach ($key in $Entry.EngineParameters) {
-        if (-not $BoundParameters.ContainsKey($key)) { continue }
-        $value = $BoundParameters[$key]
+    foreach ($key in $Values.Keys) {
+        $value = $Values[$key]
         if ($value -is [securestring]) {
             $secrets[$key] = $value
             continue
@@ -56,19 +50,13 @@ function Invoke-AzsBackupEngine {
             $secrets[$key] = $value.Password
             continue
         }
-        if ($value -is [switch]) {
-            $value = $value.IsPresent
-        }
-        elseif ($value -is [datetime]) {
+        if ($value -is [datetime]) {
             $value = $value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ss.fffZ', [cultureinfo]::InvariantCulture)
-        }
-        elseif ($key -in $Entry.ProviderPaths -or ($key -in $Entry.LocationPaths -and $value -notmatch '^(\\\\|//|[A-Za-z][A-Za-z0-9+.-]*://)')) {
-            $value = $Caller.SessionState.Path.GetUnresolvedProviderPathFromPSPath($value)
         }
         $parameters[$key] = $value
     }
 
-    $python = Resolve-AzsBackupPython
+    $python = Resolve-AzsBackupPython -Caller $Caller
     $utf8 = [System.Text.UTF8Encoding]::new($false)
     $startInfo = [System.Diagnostics.ProcessStartInfo]::new()
     $startInfo.FileName = $python.Path
@@ -97,24 +85,31 @@ function Invoke-AzsBackupEngine {
     $result = $null
     try {
         $stderrTask = $process.StandardError.ReadToEndAsync()
-        $stdin = [System.IO.StreamWriter]::new($process.StandardInput.BaseStream, $utf8)
         try {
+            $stdin = [System.IO.StreamWriter]::new($process.StandardInput.BaseStream, $utf8)
             $plainSecrets = @{}
-            foreach ($key in $secrets.Keys) {
-                $plainSecrets[$key] = [System.Net.NetworkCredential]::new('', $secrets[$key]).Password
+            try {
+                foreach ($key in $secrets.Keys) {
+                    $plainSecrets[$key] = [System.Net.NetworkCredential]::new('', $secrets[$key]).Password
+                }
+                $request = [ordered]@{
+                    protocol      = 1
+                    cmdlet        = $commandName
+                    parameter_set = $Caller.ParameterSetName
+                    parameters    = $parameters
+                    secrets       = $plainSecrets
+                }
+                $stdin.Write((ConvertTo-Json -InputObject $request -Compress -Depth 4))
+                $stdin.Flush()
             }
-            $request = [ordered]@{
-                protocol      = 1
-                cmdlet        = $commandName
-                parameter_set = $Caller.ParameterSetName
-                parameters    = $parameters
-                secrets       = $plainSecrets
+            finally {
+                $plainSecrets.Clear()
+                $stdin.Dispose()
             }
-            $stdin.Write((ConvertTo-Json -InputObject $request -Compress -Depth 4))
-            $plainSecrets.Clear()
         }
-        finally {
-            $stdin.Dispose()
+        catch [System.IO.IOException] {
+            # The pipe is closed: the engine ended before it read the request. Its exit code and standard
+            # error, below, say why.
         }
 
         while ($null -ne ($line = $process.StandardOutput.ReadLine())) {

@@ -5,11 +5,19 @@ function Resolve-AzsBackupPython {
 
     .DESCRIPTION
     Looks at $env:AZSBACKUP_PYTHON first, then the py launcher (py -3), python3 and python.
-    Returns the executable's path and the words to put before '-m azsbackup.pwsh'.
+    Returns the executable's path and the words to put before '-m azsbackup.pwsh'. When there is none, the
+    public cmdlet stops with AzsBackup.python-not-found: the error is thrown through the cmdlet's own
+    $PSCmdlet, since this function's would only end this function's statement in its caller.
+
+    .PARAMETER Caller
+    The public cmdlet's $PSCmdlet.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param()
+    param(
+        [Parameter(Mandatory = $true)]
+        [System.Management.Automation.PSCmdlet] $Caller
+    )
 
     if ($env:AZSBACKUP_PYTHON) {
         return [pscustomobject]@{ Path = $env:AZSBACKUP_PYTHON; Prefix = @() }
@@ -28,5 +36,5 @@ function Resolve-AzsBackupPython {
         'No Python interpreter found. Install Python 3.11+ and azsbackup (pip install azsbackup), or set $env:AZSBACKUP_PYTHON.')
     $record = [System.Management.Automation.ErrorRecord]::new(
         $exception, 'AzsBackup.python-not-found', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $null)
-    $PSCmdlet.ThrowTerminatingError($record)
+    $Caller.ThrowTerminatingError($record)
 }
