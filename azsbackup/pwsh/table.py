@@ -147,7 +147,8 @@ class Cmdlet:
     """A public cmdlet: its engine commands and the parameters the module keeps for itself.
 
     ``module_parameters`` never reach the engine: confirmation (``Force``), background jobs
-    (``AsJob``) and remoting (``ComputerName``, the remoting credential, ``Session``, ``ThrottleLimit``).
+    (``AsJob``) and remoting (``ComputerName``, the remoting credential, ``Session``, ``ThrottleLimit``,
+    and for piped objects their host, :data:`PIPED`).
     """
 
     __slots__ = ("module_parameters", "name", "remote_credential", "should_process", "variants")
@@ -192,6 +193,11 @@ class Cmdlet:
             for b in v.bindings
             if isinstance(b, Option) and b.path == kind and b.parameter
         ]
+
+
+PIPED = ("OriginComputerName",)
+"""The module parameter of a cmdlet that takes pipeline input: the host a piped object came from (its
+PSComputerName), where the call then runs unless -ComputerName or -Session says otherwise."""
 
 
 def backup_id(value: str) -> str:
@@ -280,7 +286,7 @@ CMDLETS: dict[str, Cmdlet] = {
         _cmdlet(
             "Remove-AzsBackupComponent",
             Variant(("component", "remove"), (Argument("Name"),), shapes.COMPONENT_REMOVAL),
-            module=("Force",),
+            module=("Force", *PIPED),
             changes=True,
         ),
         _cmdlet(
@@ -305,6 +311,7 @@ CMDLETS: dict[str, Cmdlet] = {
                 parameter_set="List",
             ),
             Variant(("backup", "show"), (Argument("BackupId", backup_id),), shapes.BACKUP, parameter_set="Get"),
+            module=PIPED,
         ),
         _cmdlet(
             "Test-AzsBackup",
@@ -318,7 +325,7 @@ CMDLETS: dict[str, Cmdlet] = {
                 ),
                 shapes.VERIFICATION,
             ),
-            module=("AsJob",),
+            module=("AsJob", *PIPED),
         ),
         _cmdlet(
             "Restore-AzsBackup",
@@ -335,13 +342,13 @@ CMDLETS: dict[str, Cmdlet] = {
                 ),
                 shapes.RESTORE_RESULT,
             ),
-            module=("Force", "AsJob"),
+            module=("Force", "AsJob", *PIPED),
             changes=True,
         ),
         _cmdlet(
             "Remove-AzsBackup",
             Variant(("backup", "delete"), (Argument("BackupId", backup_id),), shapes.BACKUP_REMOVAL),
-            module=("Force",),
+            module=("Force", *PIPED),
             changes=True,
         ),
         _cmdlet(
@@ -382,6 +389,7 @@ CMDLETS: dict[str, Cmdlet] = {
                 parameter_set="List",
             ),
             Variant(("job", "show"), (Argument("JobId"),), shapes.JOB, parameter_set="Get"),
+            module=PIPED,
         ),
         _cmdlet(
             "Get-AzsBackupAlert",
@@ -390,6 +398,7 @@ CMDLETS: dict[str, Cmdlet] = {
         _cmdlet(
             "Close-AzsBackupAlert",
             Variant(("alert", "close"), (Argument("AlertId"),), shapes.ALERT),
+            module=PIPED,
             changes=True,
         ),
     )

@@ -214,6 +214,24 @@ Describe 'Defect 7: pipelines bind what they should; one bad host does not stop 
     }
 }
 
+Describe 'Objects piped from another host are handled on that host' {
+    It 'closes alert 3 of ctl02 on ctl02' {
+        Mock -ModuleName 'AzsBackup' -CommandName 'Invoke-Command' -MockWith { $null }
+        [pscustomobject]@{ AlertId = 3; PSComputerName = 'ctl02' } | Close-AzsBackupAlert -Confirm:$false
+        Should -Invoke -ModuleName 'AzsBackup' -CommandName 'Invoke-Command' -Times 1 -Exactly -ParameterFilter {
+            $ComputerName -eq 'ctl02' -and $ArgumentList[1]['AlertId'] -eq 3
+        }
+    }
+
+    It 'keeps the objects of a local background job here' {
+        Mock -ModuleName 'AzsBackup' -CommandName 'Invoke-Command' -MockWith { $null }
+        [pscustomobject]@{ BackupId = '20260101T000000.000Z-00000000'; PSComputerName = 'localhost' } |
+            Get-AzsBackup -ErrorVariable errors -ErrorAction SilentlyContinue
+        Should -Invoke -ModuleName 'AzsBackup' -CommandName 'Invoke-Command' -Times 0 -Exactly
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'AzsBackup.not-found*'
+    }
+}
+
 Describe 'Azure Stack parity' {
     It 'takes -IsBackupSchedulerEnabled $false, Microsoft''s documented form' {
         (Set-AzsBackupConfiguration -IsBackupSchedulerEnabled $false -Confirm:$false).IsBackupSchedulerEnabled | Should -BeFalse

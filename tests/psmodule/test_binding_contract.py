@@ -20,8 +20,9 @@ from azsbackup.pwsh import shapes
 from tests.psmodule import binder
 from tests.psmodule.binder import BindingError
 from tests.psmodule.engine_args import follow
-from tests.psmodule.module_calls import FUNCTIONS, bind_script, module_function
+from tests.psmodule.module_calls import FUNCTIONS, PROPERTIES, bind_script, module_function
 from tests.psmodule.psparse import Function
+from tests.psmodule.wire import MODULE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "powershell.md"
 
@@ -170,6 +171,26 @@ def test_objects_bind_by_property_name_only_where_they_should() -> None:
     assert refused.value.error_id == "MissingMandatoryParameter"
     bound = bind_script("Get-AzsBackup | Test-AzsBackup")[-1]
     assert bound.from_pipeline == {"BackupId": "BackupId"}
+
+
+def test_objects_piped_from_another_host_are_handled_on_that_host() -> None:
+    """`Get-AzsBackupAlert -ComputerName ctl02 | Close-AzsBackupAlert`: what comes back from Invoke-Command carries
+    PSComputerName. Alert 3 of ctl02 must be closed on ctl02, not alert 3 of this host; a component removed,
+    a backup restored or deleted on the host it was listed on. Every cmdlet that takes pipeline input binds
+    the origin, and Invoke-AzsBackupCmdlet sends the call there unless -ComputerName or -Session is given."""
+    acting_here = []
+    for upstream, targets in sorted(INTENDED_PIPELINES.items()):
+        properties = [*PROPERTIES[upstream], "PSComputerName"]
+        for target in sorted(targets):
+            function = FUNCTIONS[target.lower()]
+            bound = binder.bind(function, [], [], properties, require_mandatory=False)
+            if "PSComputerName" not in bound.from_pipeline.values():
+                acting_here.append(f"{upstream} | {target}")
+    assert acting_here == [], "objects of another host handled on this one"
+    source = (MODULE / "Private" / "Invoke-AzsBackupCmdlet.ps1").read_text()
+    assert "$origin = [string]$BoundParameters['OriginComputerName']" in source
+    assert "$computers = @($origin)" in source and "$invoke['ComputerName'] = $computers" in source
+    assert "'localhost'" in source, "a local background job's objects (PSComputerName localhost) stay here"
 
 
 # --- the binder binds as PowerShell does, and fails where it fails -----------------------------------------

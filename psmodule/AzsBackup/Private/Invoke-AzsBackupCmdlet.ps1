@@ -9,7 +9,9 @@ function Invoke-AzsBackupCmdlet {
 
     With -ComputerName or -Session the same cmdlet runs on every host through one Invoke-Command, which
     fans out itself (-ThrottleLimit) and returns each host's objects with PSComputerName; a host that
-    fails gives a non-terminating error that names it, and the other hosts go on. With -AsJob the call
+    fails gives a non-terminating error that names it, and the other hosts go on. An object piped from
+    such a call names its host (-OriginComputerName, bound from PSComputerName): without -ComputerName or
+    -Session the cmdlet runs there, so that alert 3 of ctl02 is closed on ctl02 and not alert 3 here. With -AsJob the call
     runs as a background job (Invoke-Command -AsJob for remote hosts). The cmdlet is called there with
     plain values (switches as booleans, which survive serialisation) and -Confirm:$false: the question
     was asked here. Otherwise the engine runs here (Invoke-AzsBackupEngine).
@@ -43,7 +45,17 @@ function Invoke-AzsBackupCmdlet {
     if ($script:AzsBackupEngine.DeprecatedAliases.ContainsKey($invokedAs)) {
         $Caller.WriteWarning("$invokedAs is deprecated and will be removed; use $name.")
     }
-    $remote = $BoundParameters.ContainsKey('ComputerName') -or $BoundParameters.ContainsKey('Session')
+    $computers = $null
+    if ($BoundParameters.ContainsKey('ComputerName')) {
+        $computers = $BoundParameters['ComputerName']
+    }
+    elseif ($BoundParameters.ContainsKey('OriginComputerName') -and -not $BoundParameters.ContainsKey('Session')) {
+        $origin = [string]$BoundParameters['OriginComputerName']
+        if ($origin -and $origin -notin @('localhost', '.', [System.Environment]::MachineName)) {
+            $computers = @($origin)
+        }
+    }
+    $remote = $null -ne $computers -or $BoundParameters.ContainsKey('Session')
     $asJob = $BoundParameters.ContainsKey('AsJob') -and [bool]$BoundParameters['AsJob']
 
     $plain = @{}
@@ -94,7 +106,7 @@ function Invoke-AzsBackupCmdlet {
         $invoke['Session'] = $BoundParameters['Session']
     }
     else {
-        $invoke['ComputerName'] = $BoundParameters['ComputerName']
+        $invoke['ComputerName'] = $computers
         if ($BoundParameters.ContainsKey($entry.RemoteCredential)) {
             $invoke['Credential'] = $BoundParameters[$entry.RemoteCredential]
         }

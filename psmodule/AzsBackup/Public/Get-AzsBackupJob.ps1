@@ -39,6 +39,12 @@ function Get-AzsBackupJob {
     .PARAMETER ThrottleLimit
     How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
+    .PARAMETER OriginComputerName
+    The host a piped object came from: its PSComputerName, which Invoke-Command adds. Without -ComputerName
+    or -Session the cmdlet runs on that host, so that what was listed there is changed there (not the
+    object of the same name or id here). Objects of this host, or of a local background job (localhost),
+    stay here. Filled from the pipeline.
+
     .EXAMPLE
     Get-AzsBackupJob -Status Failed -Since (Get-Date).AddDays(-7)
 
@@ -82,7 +88,11 @@ function Get-AzsBackupJob {
         [System.Management.Automation.Runspaces.PSSession[]] $Session,
 
         [ValidateRange(1, 1024)]
-        [int] $ThrottleLimit
+        [int] $ThrottleLimit,
+
+        [Parameter(ParameterSetName = 'Get', ValueFromPipelineByPropertyName = $true)]
+        [Alias('PSComputerName')]
+        [string] $OriginComputerName
     )
 
     process {

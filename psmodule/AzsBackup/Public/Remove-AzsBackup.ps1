@@ -26,6 +26,12 @@ function Remove-AzsBackup {
     .PARAMETER ThrottleLimit
     How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
+    .PARAMETER OriginComputerName
+    The host a piped object came from: its PSComputerName, which Invoke-Command adds. Without -ComputerName
+    or -Session the cmdlet runs on that host, so that what was listed there is changed there (not the
+    object of the same name or id here). Objects of this host, or of a local background job (localhost),
+    stay here. Filled from the pipeline.
+
     .EXAMPLE
     Get-AzsBackup | Where-Object -Property Status -EQ -Value 'Failed' | Remove-AzsBackup -Force
 
@@ -52,7 +58,11 @@ function Remove-AzsBackup {
         [System.Management.Automation.Runspaces.PSSession[]] $Session,
 
         [ValidateRange(1, 1024)]
-        [int] $ThrottleLimit
+        [int] $ThrottleLimit,
+
+        [Parameter(ValueFromPipelineByPropertyName = $true)]
+        [Alias('PSComputerName')]
+        [string] $OriginComputerName
     )
 
     process {
