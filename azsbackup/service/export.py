@@ -194,8 +194,11 @@ def check_capacity(controller: Controller, target: Location, events: EventSink, 
         return
     kept = backups_kept(config.frequency_hours, config.retention_days)
     needed = space_needed(max(r.stored_size for r in records[-RECENT:]), kept)
+    space = target.free_space()
+    if space is None:  # the location reports no capacity (blob storage): nothing to forecast against
+        return
     held = sum(r.stored_size for r in records if r.id in complete_ids(target))
-    free = target.free_space().free
+    free = space.free
     if needed - held > free:
         facts = {"path": config.path, "free": human_size(free), "kept": kept, "needed": human_size(needed)}
         raise_alert(controller, "share-almost-full", facts, events, notifiers)

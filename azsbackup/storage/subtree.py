@@ -48,7 +48,7 @@ class Subtree:
     def delete_tree(self, path: str) -> None:
         self.base.delete_tree(self._p(path))
 
-    def free_space(self) -> SpaceInfo:
+    def free_space(self) -> SpaceInfo | None:
         return self.base.free_space()
 
     def close(self) -> None:
