@@ -186,7 +186,7 @@ def check_capacity(controller: Controller, target: Location, events: EventSink, 
     """Raise ``share-almost-full`` when the backups retention keeps will not fit; close it when they do."""
     from azsbackup.model import human_size
     from azsbackup.service.alerting import close_alerts, raise_alert
-    from azsbackup.service.location_test import RECENT, backups_kept, space_needed
+    from azsbackup.service.location_check import RECENT, backups_kept, space_needed
 
     config = controller.config()
     records = list_backups(controller)
