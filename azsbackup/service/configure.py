@@ -62,7 +62,13 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
     """Validate every given field, then store them together (nothing is stored if one is invalid)."""
     import dataclasses
 
-    from azsbackup.state.config import UNSET, check_frequency_hours, check_retention_days, check_username
+    from azsbackup.state.config import (
+        UNSET,
+        check_blob_api_version,
+        check_frequency_hours,
+        check_retention_days,
+        check_username,
+    )
 
     current = controller.config()
     changes: dict[str, Any] = {}
@@ -86,9 +92,16 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
         changes["scheduler_enabled"] = bool(update.scheduler_enabled)
     if update.allow_unencrypted is not UNSET:
         changes["allow_unencrypted"] = bool(update.allow_unencrypted)
+    if update.allow_insecure_http is not UNSET:
+        changes["allow_insecure_http"] = bool(update.allow_insecure_http)
+    if update.blob_api_version is not UNSET:
+        changes["blob_api_version"] = (
+            check_blob_api_version(update.blob_api_version) if update.blob_api_version else None
+        )
     if update.notifications is not None:
         changes["notifications"] = update.notifications.apply(current.notifications)
     new = dataclasses.replace(current, **changes)
+    new = _check_location_settings(controller, new, update)
     # The first configuration of a location turns the scheduler on, as in Azure Stack.
     if update.path not in (UNSET, None, "") and current.path is None and update.scheduler_enabled is UNSET:
         new = dataclasses.replace(new, scheduler_enabled=True)
@@ -98,6 +111,44 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
     if update.notifications is not None and update.notifications.smtp_password:
         controller.secrets.set("smtp_password", update.notifications.smtp_password)
     return new
+
+
+def _check_location_settings(
+    controller: Controller, new: BackupConfiguration, update: ConfigUpdate
+) -> BackupConfiguration:
+    """Check what the new location needs, before anything is stored: a location whose account is in its
+    URL (blob) takes no user name (one given is refused; one left from a share is dropped, one target at a
+    time), its transport and the form of its secret (given now, or the stored one it will use)."""
+    import dataclasses
+
+    from azsbackup.errors import InvalidValue
+    from azsbackup.state.config import UNSET
+    from azsbackup.storage import check_settings
+    from azsbackup.storage.paths import parse_location
+
+    if not new.path:
+        return new
+    spec = parse_location(new.path)
+    if not spec.uses_username and new.username:
+        if update.username not in (UNSET, None, ""):
+            raise InvalidValue(
+                field="username", value=repr(update.username), allowed="none with a blob location (the URL names it)"
+            )
+        new = dataclasses.replace(new, username=None)
+    password = update.password if update.password is not UNSET else controller.secrets.get("share_password")
+    check_settings(spec, password=password or None, allow_insecure_http=new.allow_insecure_http)
+    return new
+
+
+def configuration_warnings(config: BackupConfiguration) -> list[tuple[str, str]]:
+    """(code, message) of settings that weaken the transport, for ``config set`` to warn about."""
+    from azsbackup.storage import transport_warning
+    from azsbackup.storage.paths import parse_location
+
+    if not config.path:
+        return []
+    warning = transport_warning(parse_location(config.path), allow_insecure_http=config.allow_insecure_http)
+    return [("insecure-http", warning)] if warning else []
 
 
 def clear_configuration(controller: Controller) -> BackupConfiguration:
@@ -129,6 +180,8 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
         "retention_days": config["retention_days"],
         "scheduler_enabled": config["scheduler_enabled"],
         "allow_unencrypted": config["allow_unencrypted"],
+        "allow_insecure_http": config["allow_insecure_http"],
+        "blob_api_version": config["blob_api_version"],
         "notifications": {
             "smtp": {k: v for k, v in (notifications.get("smtp") or {}).items()} or None,
             "webhook": notifications.get("webhook"),

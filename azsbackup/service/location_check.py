@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from azsbackup.errors import NotConfigured
 from azsbackup.model import SCHEMA
 from azsbackup.service.catalog import list_backups
 from azsbackup.service.controller import Controller
@@ -50,19 +49,18 @@ def space_needed(largest_recent: int, kept: int) -> int:
 
 
 def check_location(controller: Controller) -> LocationReport:
-    from azsbackup.storage.paths import Credentials, parse_location
+    from azsbackup.service.export import configured_location
     from azsbackup.storage.probe import open_and_probe
 
     config = controller.config()
-    if not config.path:
-        raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
+    configured = configured_location(controller)
     records = list_backups(controller)
     probe = open_and_probe(
-        parse_location(config.path),
-        Credentials(config.username or "", controller.secrets.get("share_password") or ""),
-        allow_unencrypted=config.allow_unencrypted,
+        configured.spec,
+        configured.credentials,
+        **configured.options,
         expected_backup_size=max((r.stored_size for r in records[-RECENT:]), default=None),
         backups_kept=backups_kept(config.frequency_hours, config.retention_days),
         already_stored=sum(r.stored_size for r in records if r.export.get("status") == "Succeeded"),
     )
-    return LocationReport(config.path, probe)
+    return LocationReport(config.path or configured.spec.display, probe)

@@ -59,6 +59,10 @@ class BackupConfiguration:
     retention_days: int = DEFAULT_RETENTION_DAYS
     scheduler_enabled: bool = False
     allow_unencrypted: bool = False
+    allow_insecure_http: bool = False
+    """A blob location may be plain ``http://`` (test setups and emulators)."""
+    blob_api_version: str | None = None
+    """The blob REST API version to ask for; None: the pinned default of :mod:`azsbackup.storage.blob`."""
     notifications: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -91,6 +95,21 @@ def check_frequency_hours(value: int) -> int:
 def check_retention_days(value: int) -> int:
     if value not in RETENTION_DAYS:
         raise InvalidValue(field="retention-days", value=value, allowed="a whole number of days from 2 to 14")
+    return value
+
+
+_API_VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def check_blob_api_version(value: str) -> str:
+    """A REST API version the storage library can speak (``2019-02-02`` and later)."""
+    from azsbackup.storage.blob import supported_api_versions
+
+    known = supported_api_versions()
+    if not _API_VERSION.match(value) or value not in known:
+        raise InvalidValue(
+            field="blob-api-version", value=repr(value), allowed=f"a REST API version from {known[0]} to {known[-1]}"
+        )
     return value
 
 
@@ -166,6 +185,8 @@ class ConfigUpdate:
     retention_days: Any = UNSET
     scheduler_enabled: Any = UNSET
     allow_unencrypted: Any = UNSET
+    allow_insecure_http: Any = UNSET
+    blob_api_version: Any = UNSET  # "" goes back to the default
     notifications: NotificationUpdate | None = None
 
 

@@ -45,6 +45,16 @@ def open_location(
     return SmbLocation(spec, credentials, allow_unencrypted=allow_unencrypted)
 
 
+def transport_warning(spec: LocationSpec, *, allow_insecure_http: bool) -> str | None:
+    """What to warn an operator about the location's transport (plain http allowed for a blob location)."""
+    if spec.kind != "blob" or spec.scheme != "http" or not allow_insecure_http:
+        return None
+    return (
+        f"{spec.display} is plain http: requests, and a SAS token in them, cross the network unencrypted "
+        "(backups stay encrypted at rest); use https outside test setups"
+    )
+
+
 def check_settings(spec: LocationSpec, *, password: str | None, allow_insecure_http: bool) -> None:
     """Check, before anything is stored, what can be checked without connecting: a blob location's
     transport (``http://`` only when allowed) and the form of its secret (an account key or a SAS token)."""

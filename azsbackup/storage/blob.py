@@ -76,6 +76,7 @@ from typing import Any, BinaryIO, Literal, Self, TypeVar
 from azure.core import MatchConditions
 from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
 from azure.core.exceptions import (
+    AzureError,
     ClientAuthenticationError,
     HttpResponseError,
     ServiceRequestError,
@@ -113,6 +114,8 @@ READ_CHUNK = 4 << 20
 """Bytes per ranged read: the largest range the service returns a Content-MD5 for."""
 RETRY_TOTAL = 4
 """Retries of a request the service answered busy (503) or failed (500), or whose connection dropped."""
+RETRY_CONNECT = 2
+"""Retries of a connection that could not be made (refused, name not resolved): rarely a passing state."""
 INITIAL_BACKOFF_S = 0.5
 BACKOFF_BASE = 2
 """Waits before the retries: 0.5 s, then 0.5 + 2**n s (2.5, 4.5, 8.5), about 16 s in all, plus jitter."""
@@ -126,6 +129,13 @@ REQUIRED_SAS_PERMISSIONS = {"r": "read", "w": "write", "d": "delete", "l": "list
 SHA256_METADATA = "sha256"
 
 Missing = Literal["not-found", "invalid-path"]
+
+
+def supported_api_versions() -> list[str]:
+    """The REST API versions azure-storage-blob can speak, oldest first."""
+    from azure.storage.blob._serialize import _SUPPORTED_API_VERSIONS
+
+    return list(_SUPPORTED_API_VERSIONS)
 
 
 # --- the secret: an account key or a SAS token ------------------------------------------------
@@ -257,6 +267,10 @@ class _Translator:
         if isinstance(exc, HttpResponseError) and exc.status_code is not None:
             self.reached = True
             return self._answer(exc, subject, path, missing)
+        if "md5 mismatch" in str(exc).lower():  # the library's check of a range against the service's MD5
+            return ChecksumMismatch(
+                subject=f"{where}: {path}", detail=f"{subject}: the data received differs from the service's MD5"
+            )
         if _in_chain(exc, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
             return BlobTlsError(location=where, detail=f"{subject}: the TLS handshake failed", port=port)
         if isinstance(exc, ServiceRequestError | ServiceResponseError | ConnectionError | TimeoutError):
@@ -366,6 +380,9 @@ class BlobLocation:
                 initial_backoff=initial_backoff,  # type: ignore[arg-type]  # seconds; the library sleeps on floats
                 increment_base=BACKOFF_BASE,
                 retry_total=retry_total,
+                retry_status=retry_total,
+                retry_read=retry_total,
+                retry_connect=min(RETRY_CONNECT, retry_total),
                 random_jitter_range=1,
             ),
             connection_timeout=CONNECT_TIMEOUT_S,
@@ -390,7 +407,7 @@ class BlobLocation:
             yield
         except AzsBackupError:
             raise
-        except (HttpResponseError, ServiceRequestError, ServiceResponseError, OSError) as exc:
+        except (AzureError, OSError) as exc:
             raise self._translate(exc, action, path, missing) from exc
 
     def call(self, action: str, path: str, fn: Callable[[], T], missing: Missing = "invalid-path") -> T:
@@ -594,6 +611,7 @@ class BlobLocation:
             ("reachable", True, f"{spec.account_url} answered {transport}, REST API version {self.api_version}"),
             ("authenticated", True, self.secret.describe(spec.account)),
         ]
+        checks.append(("container", True, f"container {spec.share!r} exists"))
         if self.secret.kind == "sas":
             missing = self.secret.missing_permissions()
             detail = (
@@ -602,7 +620,6 @@ class BlobLocation:
                 else f"grants {', '.join(f'{k} ({v})' for k, v in REQUIRED_SAS_PERMISSIONS.items())}"
             )
             checks.append(("SAS permissions", not missing, detail))
-        checks.append(("container", True, f"container {spec.share!r} exists"))
         return checks
 
     def sas_permission_error(self) -> BlobPermissionDenied | None:

@@ -91,8 +91,8 @@ class LocationSpec:
 
     @property
     def uses_username(self) -> bool:
-        """Whether the location logs on with an account name (a blob location's account is in its URL)."""
-        return self.kind == "smb"
+        """Whether an account name may go with the location (a blob location's account is in its URL)."""
+        return self.kind != "blob"
 
     @property
     def account_url(self) -> str:

@@ -11,8 +11,8 @@ the caller maps to an exit code:
 ``logged on``                     the session with the configured account (SMB only)
 ``dialect and encryption``        e.g. ``SMB 3.1.1, encrypted (AES-128-GCM)`` (SMB only)
 ``authenticated``                 the account key or SAS token was accepted; a SAS's expiry (blob only)
-``SAS permissions``               the SAS grants read, write, delete and list (blob with a SAS only)
 ``container``                     the container exists (blob only)
+``SAS permissions``               the SAS grants read, write, delete and list (blob with a SAS only)
 ``folder``                        the configured folder exists
 ``create``                        a probe file can be created (under its ``.partial-`` name)
 ``write``                         1 MiB written and committed: read back, SHA-256 compared, renamed
@@ -70,7 +70,7 @@ CHECK_NAMES = (
     "free space",
     "forecast",
 )
-BLOB_CHECK_NAMES = ("reachable", "authenticated", "SAS permissions", "container", *CHECK_NAMES[3:])
+BLOB_CHECK_NAMES = ("reachable", "authenticated", "container", "SAS permissions", *CHECK_NAMES[3:])
 """The checks of a blob location (``SAS permissions`` only with a SAS token)."""
 
 
@@ -201,19 +201,15 @@ def _report_open_failure(spec: LocationSpec, credentials: Credentials, report: P
 def _report_blob_open_failure(spec: LocationSpec, report: ProbeReport, exc: LocationError) -> None:
     """Opening a blob location lists its container: which of reachable, authenticated, SAS permissions,
     container failed."""
-    from azsbackup.errors import BlobApiVersionUnsupported, BlobContainerMissing, BlobPermissionDenied
+    from azsbackup.errors import BlobContainerMissing, BlobPermissionDenied
 
     reached = ProbeCheck("reachable", True, f"{spec.account_url} answered")
     authenticated = ProbeCheck("authenticated", True, "the credential was accepted")
     if isinstance(exc, LocationAuthFailed):
         passed, failed = [reached], "authenticated"
-    elif isinstance(exc, BlobPermissionDenied):
-        passed, failed = [reached, authenticated], "SAS permissions"
-    elif isinstance(exc, BlobContainerMissing):
+    elif isinstance(exc, BlobContainerMissing | BlobPermissionDenied):  # missing, or listing it was refused
         passed, failed = [reached, authenticated], "container"
-    elif isinstance(exc, BlobApiVersionUnsupported):
-        passed, failed = [], "reachable"
-    else:  # unreachable, TLS, throttled
+    else:  # unreachable, TLS, throttled, a REST API version the endpoint does not serve
         passed, failed = [], "reachable"
     report.checks.extend(passed)
     report.add(failed, False, exc.message)
