@@ -176,7 +176,7 @@ def prune(app: App, dry_run: bool) -> None:
 
     report = run_prune(app.controller(), app.events, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
-    lines = [f"{verb} {p['location']}:{p['path']}" for p in report.paths] or ["nothing to prune"]
+    lines = [f"{verb} {path}" for path in report.relative_paths] or ["nothing to prune"]
     app.result(report.to_dict(), "\n".join(lines))
 
 
@@ -186,12 +186,28 @@ def location_group() -> None:
 
 
 @location_group.command("test")
+@click.option(
+    "--path", "candidate_path", help="Test this share or folder instead of the configured one (nothing is saved)."
+)
+@click.option("--username", help="Account for --path (DOMAIN\\user); the password as for config set.")
+@click.option("--password-stdin", is_flag=True, help="Read the password for --path from one line of stdin.")
 @pass_app
-def location_test(app: App) -> int:
-    """Check the external location: connect, log on, encryption, write/read/rename/delete, space, forecast."""
-    from azsbackup.service.location_check import check_location
+def location_test(app: App, candidate_path: str | None, username: str | None, password_stdin: bool) -> int:
+    """Check the external location: connect, log on, encryption, write/read/rename/delete, space, forecast.
 
-    report = check_location(app.controller())
+    With --path, check a candidate location before it is configured; the configuration is not changed.
+    """
+    from azsbackup.errors import InvalidValue
+    from azsbackup.service.location_check import check_location
+    from azsbackup.storage.paths import Credentials
+
+    candidate = None
+    if candidate_path is not None:
+        password = app.secret("password", from_stdin_line=password_stdin, field_name="password")
+        candidate = (candidate_path, Credentials(username or "", password or ""))
+    elif username is not None or password_stdin:
+        raise InvalidValue(field="--username/--password-stdin", value="given without --path", allowed="--path P")
+    report = check_location(app.controller(), candidate)
     doc = report.to_dict()
     app.result(doc, location_human(doc))
     error = report.probe.error

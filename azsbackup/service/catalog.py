@@ -141,10 +141,25 @@ def insert_record(db: sqlite3.Connection, record: BackupRecord) -> None:
     )
 
 
+def complete_ids(location: Location) -> set[str]:
+    """The backups complete in ``location``: a backup's folder that holds its manifest."""
+    return {
+        e.name
+        for e in location.list()
+        if e.is_dir and _is_backup_id(e.name) and location.exists(join(e.name, MANIFEST))
+    }
+
+
+def delete_backup_files(location: Location, backup_id: str) -> None:
+    """Delete one backup from ``location``: the manifest first, so an interrupted deletion leaves an
+    incomplete folder (no longer a backup) that ``prune`` removes."""
+    location.delete(join(backup_id, MANIFEST))
+    location.delete_tree(backup_id)
+
+
 def sync_catalog(controller: Controller) -> None:
     """Make the ``backups`` table match the complete backups in the internal store."""
-    on_disk = {e.name for e in controller.store.list() if e.is_dir and _is_backup_id(e.name)}
-    complete = {name for name in on_disk if controller.store.exists(join(name, MANIFEST))}
+    complete = complete_ids(controller.store)
     known = {row["id"] for row in controller.db.execute("SELECT id FROM backups")}
     trusted = controller.trusted_fingerprints()
     with transaction(controller.db) as db:
@@ -206,11 +221,9 @@ def list_location(controller: Controller, location: Location) -> list[BackupReco
     """The complete backups in any location (e.g. the share, for recovery), read from their manifests."""
     trusted = controller.trusted_fingerprints()
     records = []
-    for entry in location.list():
-        if not (entry.is_dir and _is_backup_id(entry.name) and location.exists(join(entry.name, MANIFEST))):
-            continue
+    for backup_id in sorted(complete_ids(location)):
         try:
-            manifest, signer = read_manifest(location, entry.name)
+            manifest, signer = read_manifest(location, backup_id)
         except AzsBackupError:
             continue
         records.append(record_from_manifest(manifest, signer, signer.fingerprint in trusted))

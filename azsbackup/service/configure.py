@@ -59,18 +59,29 @@ def validate_path(value: str) -> str:
 
 
 def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfiguration:
-    """Validate every given field, then store them together (nothing is stored if one is invalid)."""
-    import dataclasses
+    """Validate every given field, then store them together (nothing is stored if one is invalid).
 
-    from azsbackup.state.config import (
-        UNSET,
-        check_blob_api_version,
-        check_frequency_hours,
-        check_retention_days,
-        check_username,
-    )
+    The stored configuration is read inside the write transaction, so a
+    concurrent update of other fields is never overwritten with a stale copy.
+    """
+    from azsbackup.state.config import UNSET
 
-    current = controller.config()
+    changes = _validated_changes(update)
+    with transaction(controller.db):
+        current = controller.config()
+        new = _check_location_settings(controller, _merged(current, update, changes), update)
+        controller.save_config(new)
+    if update.password is not UNSET:
+        controller.secrets.set("share_password", update.password or None)
+    if update.notifications is not None and update.notifications.smtp_password:
+        controller.secrets.set("smtp_password", update.notifications.smtp_password)
+    return new
+
+
+def _validated_changes(update: ConfigUpdate) -> dict[str, Any]:
+    """The given fields that do not depend on the stored configuration, each checked (files read) first."""
+    from azsbackup.state.config import UNSET, check_frequency_hours, check_retention_days, check_username
+
     changes: dict[str, Any] = {}
     if update.path is not UNSET:
         changes["path"] = validate_path(update.path) if update.path else None
@@ -78,12 +89,8 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
         changes["username"] = check_username(update.username) if update.username else None
     if update.encryption_cert is not UNSET:
         changes["encryption_cert"] = certificate_ref(update.encryption_cert)
-    recipients = () if update.clear_recipient_certs else current.recipient_certs
     if update.add_recipient_certs is not UNSET:
-        added = tuple(certificate_ref(p) for p in update.add_recipient_certs)
-        known = {r.thumbprint for r in recipients}
-        recipients = recipients + tuple(r for r in added if r.thumbprint not in known)
-    changes["recipient_certs"] = recipients
+        changes["recipient_certs"] = tuple(certificate_ref(p) for p in update.add_recipient_certs)
     if update.frequency_hours is not UNSET:
         changes["frequency_hours"] = check_frequency_hours(update.frequency_hours)
     if update.retention_days is not UNSET:
@@ -95,22 +102,34 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
     if update.allow_insecure_http is not UNSET:
         changes["allow_insecure_http"] = bool(update.allow_insecure_http)
     if update.blob_api_version is not UNSET:
-        changes["blob_api_version"] = (
-            check_blob_api_version(update.blob_api_version) if update.blob_api_version else None
-        )
+        version = update.blob_api_version
+        changes["blob_api_version"] = _check_blob_api_version(version) if version else None
+    return changes
+
+
+def _merged(current: BackupConfiguration, update: ConfigUpdate, changes: dict[str, Any]) -> BackupConfiguration:
+    """``current`` with ``changes``, adding recipients and notification settings to what is stored."""
+    import dataclasses
+
+    from azsbackup.state.config import UNSET
+
+    recipients = () if update.clear_recipient_certs else current.recipient_certs
+    known = {r.thumbprint for r in recipients}
+    added = changes.pop("recipient_certs", ())
+    changes["recipient_certs"] = recipients + tuple(r for r in added if r.thumbprint not in known)
     if update.notifications is not None:
         changes["notifications"] = update.notifications.apply(current.notifications)
     new = dataclasses.replace(current, **changes)
-    new = _check_location_settings(controller, new, update)
     # The first configuration of a location turns the scheduler on, as in Azure Stack.
     if update.path not in (UNSET, None, "") and current.path is None and update.scheduler_enabled is UNSET:
         new = dataclasses.replace(new, scheduler_enabled=True)
-    controller.save_config(new)
-    if update.password is not UNSET:
-        controller.secrets.set("share_password", update.password or None)
-    if update.notifications is not None and update.notifications.smtp_password:
-        controller.secrets.set("smtp_password", update.notifications.smtp_password)
     return new
+
+
+def _check_blob_api_version(value: str) -> str:
+    from azsbackup.storage.blob import check_api_version
+
+    return check_api_version(value)
 
 
 def _check_location_settings(

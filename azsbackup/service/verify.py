@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -49,19 +49,26 @@ class VerifyReport:
 
 
 class HashingStream:
-    """Reads through to ``raw`` while hashing; :meth:`finish` drains the rest and checks size and SHA-256."""
+    """Reads through to ``raw`` while hashing; :meth:`finish` drains the rest and checks size and SHA-256.
 
-    def __init__(self, raw: BinaryIO, expected: ArchiveRef, subject: str) -> None:
+    ``progress`` is told the bytes read so far after every read.
+    """
+
+    def __init__(
+        self, raw: BinaryIO, expected: ArchiveRef, subject: str, progress: Callable[[int], None] | None = None
+    ) -> None:
         self._raw = raw
         self._expected = expected
         self._subject = subject
         self._digest = hashlib.sha256()
         self._size = 0
+        self._progress = progress or (lambda _n: None)
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
         self._digest.update(data)
         self._size += len(data)
+        self._progress(self._size)
         if self._size > self._expected.size:
             raise ChecksumMismatch(subject=self._subject, detail="the archive is longer than the manifest says")
         return data
@@ -92,9 +99,11 @@ def attributing_damage(stream: HashingStream) -> Iterator[None]:
         raise
 
 
-def open_checked_archive(location: Location, manifest: Manifest, ref: ArchiveRef) -> tuple[BinaryIO, HashingStream]:
+def open_checked_archive(
+    location: Location, manifest: Manifest, ref: ArchiveRef, progress: Callable[[int], None] | None = None
+) -> tuple[BinaryIO, HashingStream]:
     raw = location.open_read(join(manifest.backup_id, ref.file))
-    return raw, HashingStream(raw, ref, f"{location.display}/{manifest.backup_id}/{ref.file}")
+    return raw, HashingStream(raw, ref, f"{location.display}/{manifest.backup_id}/{ref.file}", progress)
 
 
 def load_trusted_manifest(controller: Controller, location: Location, backup_id: str) -> tuple[Manifest, str]:
@@ -136,9 +145,11 @@ def _verify(
     report = VerifyReport(backup_id, signer, deep=private_key is not None)
     archives = list(archives_of(manifest))
     for index, (component, ref) in enumerate(archives):
-        events.progress("Verify", component, index, len(archives))
-        raw, stream = open_checked_archive(location, manifest, ref)
-        with raw, attributing_damage(stream):
+        step = events.byte_progress(
+            "Verify", component, index, len(archives), component=component, bytes_total=ref.size
+        )
+        raw, stream = open_checked_archive(location, manifest, ref, step.update)
+        with step, raw, attributing_damage(stream):
             if private_key is None:
                 header = read_header(stream)
                 if (header.backup_id, header.component) != (backup_id, component):

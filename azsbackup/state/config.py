@@ -98,21 +98,6 @@ def check_retention_days(value: int) -> int:
     return value
 
 
-_API_VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-def check_blob_api_version(value: str) -> str:
-    """A REST API version the storage library can speak (``2019-02-02`` and later)."""
-    from azsbackup.storage.blob import supported_api_versions
-
-    known = supported_api_versions()
-    if not _API_VERSION.match(value) or value not in known:
-        raise InvalidValue(
-            field="blob-api-version", value=repr(value), allowed=f"a REST API version from {known[0]} to {known[-1]}"
-        )
-    return value
-
-
 def check_username(value: str) -> str:
     if not _USERNAME.match(value):
         raise InvalidValue(field="username", value=repr(value), allowed="DOMAIN\\user, user@domain.tld or user")

@@ -138,6 +138,16 @@ def supported_api_versions() -> list[str]:
     return list(_SUPPORTED_API_VERSIONS)
 
 
+def check_api_version(value: str) -> str:
+    """A REST API version the storage library can speak (``2019-02-02`` and later)."""
+    known = supported_api_versions()
+    if value not in known:
+        raise InvalidValue(
+            field="blob-api-version", value=repr(value), allowed=f"a REST API version from {known[0]} to {known[-1]}"
+        )
+    return value
+
+
 # --- the secret: an account key or a SAS token ------------------------------------------------
 
 
