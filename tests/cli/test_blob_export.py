@@ -139,6 +139,11 @@ def test_blob_export_and_recovery_on_a_new_controller(
 
 def test_blob_location_test_reports_each_check(configured: Engine, azurite: AzuriteServer) -> None:
     container = azurite.new_container()
+    configured.run("config", "set", "--allow-insecure-http")  # a candidate is tested with the configured options
+    candidate = configured.run("location", "test", "--path", azurite.url(container), "--password-stdin", input=KEY)
+    assert candidate.json["status"] == "Succeeded" and candidate.json["checks"][1]["name"] == "authenticated"
+    assert configured.run("config", "get").json["path"] is None  # nothing saved
+
     configure_blob(configured, azurite.url(container, PREFIX), KEY)
     doc = configured.run("location", "test").json
     assert [c["name"] for c in doc["checks"]] == [n for n in BLOB_CHECK_NAMES if n != "SAS permissions"]
