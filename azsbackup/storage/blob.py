@@ -71,7 +71,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, BinaryIO, Literal, Self, TypeVar
+from typing import BinaryIO, Literal, Self, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
@@ -103,6 +103,7 @@ from azsbackup.errors import (
 )
 from azsbackup.storage.base import Entry, SpaceInfo, WriteResult
 from azsbackup.storage.paths import Credentials, LocationSpec
+from azsbackup.storage.readahead import ReadAhead
 
 DEFAULT_API_VERSION = "2019-02-02"
 """The oldest REST version azure-storage-blob 12 speaks; served by Azure, Azure Stack Hub and Azurite 3.35.0."""
@@ -804,7 +805,7 @@ class BlobWriter:
 # --- reading ---------------------------------------------------------------------------------
 
 
-class BlobReader(io.RawIOBase):
+class BlobReader(ReadAhead):
     """A blob read in :data:`READ_CHUNK` ranges, :data:`PARALLEL_BLOCKS` of them fetched ahead.
 
     Every range is checked against the MD5 the service computes for it, and
@@ -813,47 +814,12 @@ class BlobReader(io.RawIOBase):
     """
 
     def __init__(self, location: BlobLocation, path: str, size: int, etag: str) -> None:
-        super().__init__()
         self._location = location
         self._path = path
         self._client = location.blob(path)
-        self._size = size
         self._etag = etag
-        self._position = 0
-        self._requested = 0
         self._ahead: deque[tuple[int, Future[bytes]]] = deque()
-        self._current = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        target = max(0, base + offset)
-        ahead = target - self._position
-        if 0 <= ahead <= len(self._current):
-            self._current = self._current[ahead:]
-        else:
-            self._drop_ahead()
-            self._current = memoryview(b"")
-            self._requested = target
-        self._position = target
-        return target
-
-    def readinto(self, buffer: Any) -> int:
-        if not self._current:
-            self._current = self._next()
-        n = min(len(buffer), len(self._current))
-        buffer[:n] = self._current[:n]
-        self._current = self._current[n:]
-        self._position += n
-        return n
+        super().__init__(size)
 
     def _next(self) -> memoryview:
         self._fill()

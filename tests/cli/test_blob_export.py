@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -304,14 +302,7 @@ def test_azurite_stopped_mid_upload_then_restarted_then_catch_up(
     container = server.new_container()
     configure_blob(configured, server.url(container, PREFIX), KEY)
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "azsbackup", "--json", "backup", "start"],
-        env=configured.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    process = configured.start("backup", "start")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not [
         n for n in server.blob_names(container, uncommitted=True) if n.endswith("big.azsb")

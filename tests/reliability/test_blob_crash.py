@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,17 +29,6 @@ ARCHIVE_MIB = 11
 """One component of this size (random, so stored as it is): a first block of 8 MiB staged, then a second."""
 
 
-def start_backup(engine: Engine) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "azsbackup", "--json", "--log-json", "backup", "start"],
-        env=engine.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def wait_for_export(process: subprocess.Popen[str]) -> bool:
     """Read the engine's events until its export starts; False if it ended first."""
     assert process.stderr is not None
@@ -49,18 +37,17 @@ def wait_for_export(process: subprocess.Popen[str]) -> bool:
 
 def export_duration(engine: Engine) -> float:
     """How long the export phase of one backup takes now: kill moments are drawn within it."""
-    process = start_backup(engine)
+    process = engine.start("backup", "start")
     assert wait_for_export(process)
     started = time.monotonic()
-    assert process.stderr is not None
-    process.stderr.read()
-    assert process.wait(timeout=300) == 0
+    process.communicate(timeout=300)
+    assert process.returncode == 0
     return time.monotonic() - started
 
 
 def kill_during_export(engine: Engine, delay: float) -> int:
     """Start a backup, kill -9 it ``delay`` seconds into its export; 1 if it was still running."""
-    process = start_backup(engine)
+    process = engine.start("backup", "start")
     try:
         if not wait_for_export(process):
             return 0
@@ -72,9 +59,7 @@ def kill_during_export(engine: Engine, delay: float) -> int:
     finally:
         if process.poll() is None:
             process.kill()
-        process.wait(timeout=60)
-        if process.stderr is not None:
-            process.stderr.close()
+        process.communicate(timeout=60)
 
 
 def check_listed_blobs(
