@@ -325,3 +325,49 @@ def test_azurite_stopped_mid_upload_then_restarted_then_catch_up(
     assert backups_on(server, container) == sorted([backup["id"], second["id"]])
     assert configured.run("alert", "list").json["alerts"] == []
     assert configured.run("prune", "--dry-run").json["paths_to_delete"] == []
+
+
+def test_retention_deletes_old_backups_from_store_and_container(with_tree: Engine, azurite: AzuriteServer) -> None:
+    import datetime as dt
+
+    from azsbackup.events import EventSink
+    from azsbackup.service.backup import export_and_retain, run_backup
+    from azsbackup.service.catalog import list_backups
+    from azsbackup.service.controller import Controller
+
+    container = azurite.new_container()
+    configure_blob(with_tree, azurite.url(container, PREFIX), KEY, "--retention-days", "3")
+    controller = Controller(with_tree.home)
+    events = EventSink()
+    try:
+        ids = [run_backup(controller, events).id for _ in range(3)]
+        assert backups_on(azurite, container) == ids
+        newest = list_backups(controller)[-1]
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
+        export_and_retain(controller, newest, "job", events, [], now=later)
+        assert [r.id for r in list_backups(controller)] == [ids[-1]]  # too old, but the newest complete one stays
+        assert backups_on(azurite, container) == [ids[-1]]
+        assert not [n for n in names_under(azurite, container, f"{PREFIX}/MASBackup/") if ids[0] in n]  # no trace
+    finally:
+        controller.close()
+
+
+def test_tls_failure_is_reported_then_fixed_by_trusting_the_endpoint(
+    with_tree: Engine, azurite_factory: Callable[..., AzuriteServer]
+) -> None:
+    server = azurite_factory(tls=True)
+    assert server.tls is not None
+    container = server.new_container()
+    configure_blob(with_tree, server.url(container, PREFIX), KEY)
+    backup = with_tree.run("backup", "start", expect=11).json
+    assert backup["export"]["error"]["code"] == "blob-tls-error"
+    assert [a["code"] for a in with_tree.run("alert", "list").json["alerts"]] == ["blob-tls-error"]
+    doc = with_tree.run("location", "test", expect=11).json
+    assert [(c["name"], c["ok"]) for c in doc["checks"]] == [("reachable", False)]
+
+    trusted = {"REQUESTS_CA_BUNDLE": str(server.tls[0])}  # the operator trusts the endpoint's certificate
+    doc = with_tree.run("location", "test", env=trusted).json
+    assert "over HTTPS (TLS)" in doc["checks"][0]["detail"]
+    second = with_tree.run("backup", "start", env=trusted).json
+    assert second["export"]["status"] == "Succeeded"
+    assert backups_on(server, container) == sorted([backup["id"], second["id"]])
