@@ -225,6 +225,7 @@ def test_blob_faults_keep_the_internal_copy_and_catch_up(with_tree: Engine, azur
     assert with_tree.run("alert", "list").json["alerts"] == []  # closed by the successful backup
 
 
+@pytest.mark.slow  # waits out the retries' backoff, about 16 s a refused run
 def test_busy_answers_are_retried_then_reported_and_caught_up(
     with_tree: Engine, azurite: AzuriteServer, fault_proxy: FaultProxy
 ) -> None:
