@@ -7,8 +7,8 @@ four ways, each in its own process under GNU time:
 * ``azsbackup blob export``: the export code path itself (:func:`azsbackup.service.export.copy_backup`)
   into a :class:`~azsbackup.storage.blob.BlobLocation`: blocks staged in parallel, each with its
   Content-MD5, one Put Block List, the committed block list compared, SHA-256 against the manifest;
-* ``azsbackup blob read-back``: :meth:`BlobLocation.open_read` of every file, hashed (ranges fetched
-  ahead in parallel, each checked against the service's MD5);
+* ``azsbackup blob read-back``: :meth:`BlobLocation.open_read` of every file, hashed with SHA-256 as
+  verify and restore do (8 MiB ranges fetched ahead in parallel);
 * ``BlobClient upload_blob`` / ``BlobClient download_blob``: azure-storage-blob's plain calls with the
   library's defaults (one request at a time, 4 MiB blocks above 64 MiB), the REST API version pinned
   because Azurite 3.35.0 refuses the library's newest.
