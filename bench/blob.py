@@ -1,8 +1,9 @@
 """The blob group of ``bench/run.py``: export to and read back from Azurite on loopback.
 
-Starts Azurite 3.35.0 (installed by ``scripts/install-test-deps.sh``) on 127.0.0.1 with a fresh data
-folder for every run, then moves the same bytes (the files of the backup the azsbackup group just made)
-four ways, each in its own process under GNU time:
+Starts Azurite 3.35.0 (installed by ``scripts/install-test-deps.sh``) on 127.0.0.1, keeping its data in
+memory (``--inMemoryPersistence``: the machine's disk is shared and its speed varies from minute to minute,
+and what is compared is the clients), fresh for every run, then moves the same bytes (the files of the
+backup the azsbackup group just made) four ways, each in its own process under GNU time:
 
 * ``azsbackup blob export``: the export code path itself (:func:`azsbackup.service.export.copy_backup`)
   into a :class:`~azsbackup.storage.blob.BlobLocation`: blocks staged in parallel, each with its
@@ -18,7 +19,6 @@ The account key reaches every client through the environment, never through argv
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -90,7 +90,7 @@ def bench_blob(b: Bench, home: Path, backup_id: str, env: dict[str, str]) -> Non
     from bench.run import du, run_measured
     from tests.fixtures.azurite import KEY, start_azurite
 
-    server = start_azurite(b.fresh("blob-azurite"))
+    server = start_azurite(b.fresh("blob-azurite"), in_memory=True)
     try:
         source = home / "store" / backup_id
         payload = du(source)
@@ -98,10 +98,8 @@ def bench_blob(b: Bench, home: Path, backup_id: str, env: dict[str, str]) -> Non
         url = server.url(CONTAINER)
 
         def fresh_container(_: int) -> None:
-            """An empty emulator for every run: its data folder would otherwise keep every run's bytes."""
-            server.stop()
-            shutil.rmtree(server.root / "data", ignore_errors=True)
-            server.start()
+            """An empty emulator for every run: it would otherwise keep every run's bytes in memory."""
+            server.restart()
             with server.service() as service:
                 service.create_container(CONTAINER)
 
