@@ -10,7 +10,6 @@ environment; never from argv.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import click
 
 from azsbackup.errors import AzsBackupError, InvalidValue
 from azsbackup.events import Event, EventSink
+from azsbackup.jsontext import dumps, printable
 from azsbackup.model import human_size
 from azsbackup.state.secrets import SuppliedSecrets, parse_secrets_json
 
@@ -92,13 +92,13 @@ class App:
     def result(self, document: dict[str, Any], human: str | None = None) -> None:
         """Print the command's result: the JSON document, or the human rendering."""
         if self.json_output:
-            click.echo(json.dumps(document, ensure_ascii=False, default=str))
+            click.echo(dumps(document))
         elif human is not None:
-            click.echo(human)
+            click.echo(printable(human))
 
     def _render_event(self, event: Event) -> None:
         if self.log_json:
-            _write_line(sys.stderr, json.dumps(event, ensure_ascii=False, default=str))
+            _write_line(sys.stderr, dumps(event))
             return
         kind = event.get("type")
         if kind == "warning":
@@ -115,9 +115,9 @@ class App:
     def error(self, exc: AzsBackupError) -> None:
         doc = exc.to_dict()
         if self.json_output:
-            click.echo(json.dumps(doc, ensure_ascii=False))
+            click.echo(dumps(doc))
         if self.log_json:
-            _write_line(sys.stderr, json.dumps(doc, ensure_ascii=False))
+            _write_line(sys.stderr, dumps(doc))
         elif not self.json_output:
             _write_line(sys.stderr, click.style("error: ", fg="red", bold=True) + exc.message)
             if exc.hint:
@@ -147,7 +147,7 @@ def progress_line(event: Event) -> str:
 
 
 def _write_line(stream: TextIO, text: str) -> None:
-    stream.write(text + "\n")
+    stream.write(printable(text) + "\n")
     stream.flush()
 
 

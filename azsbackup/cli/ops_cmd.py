@@ -99,39 +99,24 @@ def scheduler_group() -> None:
     """Scheduled backups."""
 
 
-FREQUENCY_SECONDS = click.option(
-    "--frequency-seconds",
-    type=click.IntRange(1, 86400),
-    hidden=True,
-    help="Override the frequency in seconds (tests and demos only; see docs/operations.md).",
-)
-
-
 @scheduler_group.command("run")
-@FREQUENCY_SECONDS
 @pass_app
-def scheduler_run(app: App, frequency_seconds: int | None) -> None:
+def scheduler_run(app: App) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl+C (for systemd or a Windows service)."""
-    import datetime as dt
-
     from azsbackup.service.scheduler import Scheduler
 
-    frequency = dt.timedelta(seconds=frequency_seconds) if frequency_seconds else None
-    scheduler = Scheduler(app.controller(), app.events, frequency=frequency)
+    scheduler = Scheduler(app.controller(), app.events)
     with scheduler.signals():
         scheduler.run()
 
 
 @scheduler_group.command("status")
-@FREQUENCY_SECONDS
 @pass_app
-def scheduler_status(app: App, frequency_seconds: int | None) -> None:
+def scheduler_status(app: App) -> None:
     """Show whether scheduled backups are enabled, and the last and next backup times."""
-    import datetime as dt
-
     from azsbackup.service.scheduler import scheduler_status as status
 
-    doc = status(app.controller(), dt.timedelta(seconds=frequency_seconds) if frequency_seconds else None)
+    doc = status(app.controller())
     lines = [
         f"Scheduler:    {'enabled' if doc['enabled'] else 'disabled'} (every {doc['frequency_hours']:g} h)",
         f"Last backup:  {doc['last_backup'] or '(none)'}",

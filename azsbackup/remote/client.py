@@ -29,6 +29,24 @@ log = logging.getLogger(__name__)
 AUTH_METHODS = ("negotiate", "ntlm", "kerberos", "credssp")
 
 
+class SecureText(str):
+    """A parameter value sent as a SecureString (encrypted with the session key), as a [securestring]
+    parameter needs: PowerShell does not convert a plain string to one."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SecureText(***)"
+
+
+@dataclass(frozen=True)
+class RemoteCredential:
+    """A parameter value sent as a PSCredential (its password as a SecureString)."""
+
+    username: str
+    password: str = field(repr=False)
+
+
 @dataclass
 class RemoteSettings:
     host: str
@@ -73,6 +91,8 @@ class RemoteClient:
         self._on_warning = on_warning or (lambda message: log.warning("%s: %s", settings.host, message))
         self._wsman: Any = None
         self._pool: Any = None
+        self.errors: list[tuple[str, str]] = []
+        """The non-terminating errors of the last call: (FullyQualifiedErrorId, message)."""
         if not settings.ssl:
             log.warning("%s: WinRM over plain HTTP: only message encryption protects the traffic", settings.host)
         if settings.cert_validation is False:
@@ -137,24 +157,35 @@ class RemoteClient:
         pool = self._open()
         shell = PowerShell(pool)
         shell.add_cmdlet(command)
-        for name, value in (parameters or {}).items():
-            if value is True:
-                shell.add_parameter(name)  # a switch
-            elif value is not None and value is not False:
-                shell.add_parameter(name, value)
         with self._translating(command):
+            for name, value in (parameters or {}).items():
+                if value is not None:  # a bool goes as -Name:$true / -Name:$false: right for [switch] and [bool]
+                    shell.add_parameter(name, self._wire_value(pool, value))
             output = shell.invoke()
             # The pool keeps every pipeline (and its output) until it is closed: close it now, so a long
             # series of calls (a file streamed in chunks) does not grow memory.
             shell.close()
         for warning in shell.streams.warning:
             self._on_warning(str(warning))
+        records = [(getattr(r, "fq_error", None) or "unknown", str(r)) for r in shell.streams.error]
         if shell.had_errors:
-            record = shell.streams.error[0] if shell.streams.error else None
-            error_id = getattr(record, "fq_error", None) or "unknown"
-            message = str(record) if record is not None else "the remote command failed"
+            error_id, message = records[0] if records else ("unknown", "the remote command failed")
             raise RemoteCommandError(host=self.settings.host, error_id=error_id, detail=message)
+        self.errors = records
         return [to_python(item) for item in output]
+
+    @staticmethod
+    def _wire_value(pool: Any, value: Any) -> Any:
+        """Secrets as SecureStrings, which need the session key exchanged first (once per pool)."""
+        if not isinstance(value, SecureText | RemoteCredential):
+            return value
+        from pypsrp.complex_objects import PSCredential
+        from pypsrp.serializer import TaggedValue
+
+        pool.exchange_keys()
+        if isinstance(value, RemoteCredential):
+            return PSCredential(username=value.username, password=value.password)  # type: ignore[no-untyped-call]
+        return TaggedValue("SS", str(value))
 
     def _translating(self, action: str) -> _Translator:
         return _Translator(self.settings, action)

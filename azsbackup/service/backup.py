@@ -185,7 +185,7 @@ def _run_locked(
     manifest = Manifest(
         backup_id=backup_id,
         created=iso(created) or "",
-        duration_s=time.monotonic() - started,
+        duration_ms=round((time.monotonic() - started) * 1000),
         trigger=str(options.trigger),
         status=str(status),
         engine_version=__version__,
@@ -263,7 +263,7 @@ def _manifest_component(result: ComponentResult, archive: ArchiveRef | None) -> 
         status=str(result.status),
         size=result.size,
         stored_size=result.stored_size,
-        duration_s=round(result.duration_s, 3),
+        duration_ms=round(result.duration_s * 1000),
         error_code=result.error_code,
         error_message=result.error,
         archive=archive,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from azsbackup import SCHEMA
-from azsbackup.state.config_view import certificate_view, load_document
+from azsbackup.state.config_view import certificate_view, load_document, location_space, next_backup
 from azsbackup.state.db import transaction
 
 # This module is on the path of ``config get``, whose start-up time is what operators feel:
@@ -206,6 +206,8 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
             "webhook": notifications.get("webhook"),
         },
         "last_backup": last,
+        "next_backup": next_backup(controller.db, config["frequency_hours"]),
+        "location_space": location_space(controller.db, config["path"]),
         "controller_home": str(controller.home),
         "signing_key_fingerprint": controller.signing_fingerprint,
     }

@@ -19,18 +19,20 @@ deletion leaves an incomplete directory that ``prune`` removes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from azsbackup.archive.manifest import archives_of
 from azsbackup.errors import AzsBackupError, InvalidPath, NotConfigured
 from azsbackup.events import EventSink
 from azsbackup.model import BackupStatus, backup_id_time, iso, utc_now
 from azsbackup.service.catalog import MANIFEST, complete_ids, delete_backup_files, list_backups, read_manifest
 from azsbackup.service.controller import Controller
-from azsbackup.service.verify import archives_of
-from azsbackup.state.db import transaction
+from azsbackup.state.config_view import LOCATION_SPACE_KEY
+from azsbackup.state.db import put_setting, transaction
 from azsbackup.storage.base import Location, join
 from azsbackup.storage.paths import Credentials, LocationSpec
 from azsbackup.storage.subtree import Subtree
@@ -250,14 +252,15 @@ def check_capacity(
     from azsbackup.service.location_check import RECENT, backups_kept, space_needed
 
     config = controller.config()
+    space = target.free_space()
+    if space is None:  # the location reports no capacity (blob storage): nothing to show or forecast against
+        return
+    record_location_space(controller, config.path, space.free, space.total)
     records = list_backups(controller)
     if not records:
         return
     kept = backups_kept(config.frequency_hours, config.retention_days)
     needed = space_needed(max(r.stored_size for r in records[-RECENT:]), kept)
-    space = target.free_space()
-    if space is None:  # the location reports no capacity (blob storage): nothing to forecast against
-        return
     held_size = sum(r.stored_size for r in records if r.id in held)
     free = space.free
     if needed - held_size > free:
@@ -265,3 +268,9 @@ def check_capacity(
         raise_alert(controller, "share-almost-full", facts, events, notifiers)
     else:
         close_alerts(controller, {"share-almost-full"}, events, notifiers)
+
+
+def record_location_space(controller: Controller, path: str | None, free: int, total: int) -> None:
+    """Keep the location's space as just measured: ``config get`` shows it (Azure Stack's AvailableCapacity)."""
+    document = {"path": path, "free": free, "total": total, "measured": iso(utc_now())}
+    put_setting(controller.db, LOCATION_SPACE_KEY, json.dumps(document))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -22,16 +21,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from azsbackup.archive.format import canonical_json, read_header
-from azsbackup.archive.manifest import DOMAIN, ArchiveRef, Manifest, ManifestComponent, decode_signed, encode_signed
+from azsbackup.archive.manifest import (
+    DOMAIN,
+    SCHEMA,
+    ArchiveRef,
+    Manifest,
+    ManifestComponent,
+    decode_signed,
+    encode_signed,
+)
 from azsbackup.archive.tarstream import TarReader
 from azsbackup.crypto.signing import SigningKey
 from azsbackup.errors import AzsBackupError
 from azsbackup.service.catalog import component_view, record_from_manifest
 from tests.archive.helpers import read_all
 from tests.archive.test_fuzz import mutated
-from tests.reliability.figures import CaseCounter, record
+from tests.reliability.figures import CaseCounter, floor_in_ci, record
 
-SCALE = int(os.environ.get("AZSBACKUP_PARSER_FUZZ_CASES", "1500"))
+SCALE = floor_in_ci("AZSBACKUP_PARSER_FUZZ_CASES", 1500)
 COUNTS = CaseCounter()
 FUZZ = settings(max_examples=SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 KEY = SigningKey.generate()
@@ -81,7 +88,7 @@ def test_tar_members(data: bytes) -> None:
 def signed_manifest(body: Any) -> bytes:
     """A manifest document whose (possibly nonsensical) body carries a valid signature."""
     document = {
-        "schema": "azsbackup-manifest/1",
+        "schema": SCHEMA,
         "body": body,
         "signature": {
             "alg": "ed25519",
@@ -102,12 +109,12 @@ json_values = st.recursive(
 
 def _valid_manifest() -> Manifest:
     archive = ArchiveRef("tree.azsb", 20, "ab" * 32)
-    component = ManifestComponent("tree", "directory", "Succeeded", 10, 20, 0.5, None, None, archive)
+    component = ManifestComponent("tree", "directory", "Succeeded", 10, 20, 500, None, None, archive)
     recipients = [{"thumbprint": "AA", "key_id": "k", "subject": "CN=x"}]
     return Manifest(
         "20261125T010203.000Z-0badc0de",
         "2026-11-25T01:02:03Z",
-        1.0,
+        1000,
         "OnDemand",
         "Succeeded",
         "0.1.0",
