@@ -137,8 +137,8 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "Backup export failed because the storage account refused the key or SAS token",
             "The blob service of {{ path }} refused the configured credential: {{ error }}.",
             "Copy a key of the storage account (or create a new SAS token with the permissions r, w, d, l) and set "
-            "it with 'azsbackup config set --password-stdin' (PowerShell: 'Set-AzsBackupConfiguration -Password "
-            "(Read-Host -AsSecureString)'), then run 'azsbackup location test' (PowerShell: "
+            "it with 'azsbackup config set --password-stdin' (PowerShell: 'Set-AzsBackupConfiguration -BlobStorageUrl "
+            "URL -BlobStorageKey (Read-Host -AsSecureString)'), then run 'azsbackup location test' (PowerShell: "
             "'Test-AzsBackupLocation'). The backup is safe in the internal store and will be exported by the next "
             "run.",
             failure=True,
@@ -150,7 +150,8 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "The SAS token for {{ path }} is not valid now: {{ error }}.",
             "Create a SAS token valid for longer than the retention period, with the permissions r, w, d, l, and "
             "set it with 'azsbackup config set --password-stdin' (PowerShell: 'Set-AzsBackupConfiguration "
-            "-Password (Read-Host -AsSecureString)'). The next run exports the missing backups.",
+            "-BlobStorageUrl URL -BlobStorageKey (Read-Host -AsSecureString)'). The next run exports the missing "
+            "backups.",
             failure=True,
         ),
         _d(
@@ -160,8 +161,8 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "The SAS token for {{ path }} does not allow what export needs: {{ error }}.",
             "Create a SAS token with the permissions r, w, d and l (read, write, delete, list) on the container, "
             "set it with 'azsbackup config set --password-stdin' (PowerShell: 'Set-AzsBackupConfiguration "
-            "-Password (Read-Host -AsSecureString)') and run 'azsbackup location test' (PowerShell: "
-            "'Test-AzsBackupLocation').",
+            "-BlobStorageUrl URL -BlobStorageKey (Read-Host -AsSecureString)') and run 'azsbackup location test' "
+            "(PowerShell: 'Test-AzsBackupLocation').",
             failure=True,
         ),
         _d(
@@ -171,7 +172,7 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "The container of {{ path }} does not exist: {{ error }}.",
             "Create the container in the storage account (azsbackup never creates it, so a typo cannot scatter "
             "backups), or set the right URL with 'azsbackup config set --path URL' (PowerShell: "
-            "'Set-AzsBackupConfiguration -Path URL'), then run 'azsbackup location test' (PowerShell: "
+            "'Set-AzsBackupConfiguration -BlobStorageUrl URL'), then run 'azsbackup location test' (PowerShell: "
             "'Test-AzsBackupLocation').",
             failure=True,
         ),
@@ -220,8 +221,9 @@ CATALOGUE: dict[str, AlertDefinition] = {
             CRIT,
             "Backup export failed because the storage service does not serve the configured REST API version",
             "The blob service of {{ path }} refused the REST API version: {{ error }}.",
-            "Set a REST API version the endpoint serves (Azure Stack Hub serves 2019-02-02; the engine's option "
-            "is config set --blob-api-version), then run 'azsbackup location test' (PowerShell: "
+            "Set a REST API version the endpoint serves with 'azsbackup config set --blob-api-version 2019-02-02' "
+            "(PowerShell: 'Set-AzsBackupConfiguration -BlobStorageUrl URL -BlobApiVersion 2019-02-02'); Azure "
+            "Stack Hub serves 2019-02-02. Then run 'azsbackup location test' (PowerShell: "
             "'Test-AzsBackupLocation').",
             failure=True,
         ),
