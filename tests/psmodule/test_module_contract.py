@@ -349,3 +349,4 @@ def test_pip_install_ships_the_module(tmp_path: Path) -> None:
     path = Path(shown.stdout.strip())
     assert path.is_relative_to(tmp_path / "site") and (path / "AzsBackup.psd1").exists()
     assert (path / "AzsBackup.Engine.psd1").exists() and (path / "Public" / "Restore-AzsBackup.ps1").exists()
+    assert (tmp_path / "site" / "azsbackup" / "providers" / "scripts" / "AzsBackupRemote.ps1").exists()
