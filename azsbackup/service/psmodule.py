@@ -7,6 +7,10 @@ PowerShell of a WinRM endpoint) ``Documents\\WindowsPowerShell\\Modules`` and
 (``CompatiblePSEditions``), so it is copied into the folder of each. ``Documents`` is the user's
 Documents folder wherever it is (redirected, OneDrive), as ``[Environment]::GetFolderPath('MyDocuments')``
 gives it.
+
+Each copy records the Python it was installed from (``AzsBackup.Python.txt``): the one that has the
+engine, which the module then starts before it searches ``py -3``, ``python3`` and ``python`` (a
+virtual environment, pipx, or one of several Pythons is not what that search finds).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
@@ -21,6 +26,8 @@ from azsbackup.errors import NotFound
 from azsbackup.osutil import IS_WINDOWS
 
 EDITION_FOLDERS = ("WindowsPowerShell", "PowerShell")
+PYTHON_FILE = "AzsBackup.Python.txt"
+"""In an installed copy: the interpreter that installed it, one line (read by AzsBackup.psm1)."""
 """Windows PowerShell 5.1's folder name, then PowerShell 7's, under Documents and under Program Files."""
 
 
@@ -68,6 +75,7 @@ def install_module(source: Path, scope: str) -> list[Path]:
         target = Path(root) / "AzsBackup" / module_version(source)
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("tests", "*.Tests.ps1"))
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("tests", "*.Tests.ps1", PYTHON_FILE))
+        (target / PYTHON_FILE).write_text(sys.executable + "\n", encoding="utf-8")
         targets.append(target)
     return targets

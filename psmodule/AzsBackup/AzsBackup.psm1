@@ -8,6 +8,14 @@ Set-StrictMode -Version Latest
 
 $script:AzsBackupEngine = Import-PowerShellDataFile -Path (Join-Path -Path $PSScriptRoot -ChildPath 'AzsBackup.Engine.psd1')
 
+# `azsbackup psmodule install` records the Python it ran under, the one that has the engine (a virtual
+# environment or pipx is not what a search of py -3, python3 and python finds). A copy used in place has none.
+$script:AzsBackupPython = ''
+$recordedPython = Join-Path -Path $PSScriptRoot -ChildPath 'AzsBackup.Python.txt'
+if (Test-Path -LiteralPath $recordedPython -PathType Leaf) {
+    $script:AzsBackupPython = ([string](Get-Content -LiteralPath $recordedPython -Encoding UTF8 -TotalCount 1)).Trim()
+}
+
 foreach ($folder in @('Private', 'Public')) {
     $files = Get-ChildItem -Path (Join-Path -Path $PSScriptRoot -ChildPath $folder) -Filter '*.ps1'
     foreach ($file in $files) {

@@ -171,6 +171,29 @@ Describe 'A missing Python stops the cmdlet with one error that says so' {
     }
 }
 
+Describe 'An installed copy starts the Python that installed it' {
+    It 'runs with no Python on PATH and no $env:AZSBACKUP_PYTHON' {
+        $python = if ($env:AZSBACKUP_PYTHON) { $env:AZSBACKUP_PYTHON } else { (Get-Command -Name 'python3', 'python' -CommandType Application | Select-Object -First 1).Source }
+        $copy = Join-Path -Path $TestDrive -ChildPath 'installed\AzsBackup'
+        Copy-Item -Path (Join-Path -Path $PSScriptRoot -ChildPath '..\AzsBackup') -Destination $copy -Recurse
+        Set-Content -LiteralPath (Join-Path -Path $copy -ChildPath 'AzsBackup.Python.txt') -Value $python -Encoding UTF8
+        $savedPath = $env:PATH
+        $savedPython = $env:AZSBACKUP_PYTHON
+        try {
+            $env:PATH = $TestDrive
+            Remove-Item -Path Env:\AZSBACKUP_PYTHON -ErrorAction SilentlyContinue
+            Import-Module -Name (Join-Path -Path $copy -ChildPath 'AzsBackup.psd1') -Force
+            $configuration = Get-AzsBackupConfiguration
+        }
+        finally {
+            $env:PATH = $savedPath
+            if ($null -ne $savedPython) { $env:AZSBACKUP_PYTHON = $savedPython }
+            Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath '..\AzsBackup\AzsBackup.psd1') -Force
+        }
+        $configuration.BackupFrequencyInHours | Should -Not -BeNullOrEmpty
+    }
+}
+
 Describe 'Defect 5: non-ASCII paths and passwords arrive intact' {
     It 'restores with a non-ASCII .pfx password into a non-ASCII path' {
         $backup = Start-AzsBackup -Force

@@ -28,7 +28,7 @@ from pathlib import Path, PureWindowsPath
 
 from tree_sitter import Node
 
-from azsbackup.service.psmodule import module_roots
+from azsbackup.service.psmodule import PYTHON_FILE, module_roots
 from tests.psmodule.psparse import parse, text, walk
 from tests.psmodule.wire import MODULE
 
@@ -209,3 +209,16 @@ def test_psmodule_install_copies_the_module_into_the_module_path(tmp_path: Path)
     assert installed.parent == tmp_path / "powershell" / "Modules" / "AzsBackup"
     assert (installed / "AzsBackup.psd1").exists() and (installed / "Private" / "Invoke-AzsBackupEngine.ps1").exists()
     assert not (installed / "tests").exists()
+    assert (installed / PYTHON_FILE).read_text(encoding="utf-8").strip() == sys.executable
+    assert not (MODULE / PYTHON_FILE).exists(), "the source copy names no interpreter"
+
+
+def test_the_module_starts_the_python_that_installed_it() -> None:
+    """pipx, a virtual environment, or one Python among several: `py -3` / `python3` finds a Python without the
+    engine, and every cmdlet fails with "No module named 'azsbackup'". The installed copy records the Python
+    that ran `azsbackup psmodule install`; the module starts it unless $env:AZSBACKUP_PYTHON says otherwise."""
+    psm1 = (MODULE / "AzsBackup.psm1").read_text()
+    assert f"-ChildPath '{PYTHON_FILE}'" in psm1 and "$script:AzsBackupPython = " in psm1
+    resolve = (PRIVATE / "Resolve-AzsBackupPython.ps1").read_text()
+    order = [resolve.find(needle) for needle in ("$env:AZSBACKUP_PYTHON", "$script:AzsBackupPython", "'py'")]
+    assert -1 not in order and order == sorted(order), "the environment, then the recorded Python, then a search"

@@ -4,7 +4,8 @@ function Resolve-AzsBackupPython {
     Finds the Python interpreter that runs the engine.
 
     .DESCRIPTION
-    Looks at $env:AZSBACKUP_PYTHON first, then the py launcher (py -3), python3 and python.
+    Looks at $env:AZSBACKUP_PYTHON first, then the Python that installed the module (azsbackup psmodule
+    install records it), then the py launcher (py -3), python3 and python.
     Returns the executable's path and the words to put before '-m azsbackup.pwsh'. When there is none, the
     public cmdlet stops with AzsBackup.python-not-found: the error is thrown through the cmdlet's own
     $PSCmdlet, since this function's would only end this function's statement in its caller.
@@ -21,6 +22,9 @@ function Resolve-AzsBackupPython {
 
     if ($env:AZSBACKUP_PYTHON) {
         return [pscustomobject]@{ Path = $env:AZSBACKUP_PYTHON; Prefix = @() }
+    }
+    if ($script:AzsBackupPython -and (Test-Path -LiteralPath $script:AzsBackupPython -PathType Leaf)) {
+        return [pscustomobject]@{ Path = $script:AzsBackupPython; Prefix = @() }
     }
     $launcher = Get-Command -Name 'py' -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
     if ($launcher) {
