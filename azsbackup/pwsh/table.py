@@ -522,6 +522,13 @@ def _flag(parameter: str, value: Any) -> bool:
     return value
 
 
+def _switched_off(variant: Variant, parameters: Mapping[str, Any]) -> bool:
+    """A set that only a switch selects (NoWait), given with that switch false."""
+    switches = [b for b in variant.bindings if isinstance(b, Switch)]
+    given = [parameters[b.parameter] for b in switches if b.parameter in parameters]
+    return bool(variant.parameter_set) and len(switches) == len(variant.bindings) == len(given) and not any(given)
+
+
 def engine_call(
     cmdlet_name: str, parameter_set: str | None, parameters: Mapping[str, Any], secrets: Mapping[str, str]
 ) -> EngineCall:
@@ -530,6 +537,10 @@ def engine_call(
     if cmdlet is None:
         raise RequestError(f"{cmdlet_name!r} is not an AzsBackup cmdlet")
     variant = cmdlet.variant(parameter_set)
+    if _switched_off(variant, parameters):
+        # `Start-AzsBackup -NoWait:$false` binds the NoWait set, and asks for the default set's command.
+        parameters = {k: v for k, v in parameters.items() if variant.binding(k) is None}
+        variant = cmdlet.variants[0]
     arguments: list[str] = []
     options: list[str] = []
     engine_secrets: dict[str, str] = {}

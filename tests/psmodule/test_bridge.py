@@ -273,3 +273,13 @@ def test_text_that_is_not_unicode_does_not_end_the_call() -> None:
     message = json.loads(line.decode("utf-8"))
     assert message["kind"] == "verbose" and message["message"] == "cannot read caf\ufffd.db"
     assert base64.b64decode(message["message_b64"]) == b"cannot read caf\xe9.db"
+
+
+def test_nowait_false_waits_and_returns_the_backup(module_home: Path) -> None:
+    """`Start-AzsBackup -NoWait:$false` (or a splatted `@{NoWait = $wait}`) binds PowerShell's NoWait set; it
+    asks to wait, so it returns the backup, not a BackupStarted object with no job id."""
+    answer = wire.run(call("Start-AzsBackup", {"NoWait": False}, parameter_set="NoWait"), module_home)
+    assert answer.exit_code == 0 and answer.result is not None
+    assert answer.result["type_name"] == "AzsBackup.Backup"
+    (backup,) = answer.result["objects"]
+    assert backup["Status"] == "Succeeded" and backup["BackupId"]
