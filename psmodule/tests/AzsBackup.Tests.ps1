@@ -216,6 +216,14 @@ Describe 'Defect 6: remote calls send plain values, not switches' {
             $ArgumentList[1]['Confirm'] -eq $false -and -not $ArgumentList[1].ContainsKey('Force')
         }
     }
+
+    It 'asks the remote cmdlet for its verbose messages with -Verbose' {
+        Mock -ModuleName 'AzsBackup' -CommandName 'Invoke-Command' -MockWith { $null }
+        Get-AzsBackup -ComputerName 'a' -Verbose 4>$null
+        Should -Invoke -ModuleName 'AzsBackup' -CommandName 'Invoke-Command' -Times 1 -Exactly -ParameterFilter {
+            $ArgumentList[1]['Verbose'] -eq $true
+        }
+    }
 }
 
 Describe 'Defect 7: pipelines bind what they should; one bad host does not stop the others' {

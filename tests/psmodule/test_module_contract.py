@@ -288,6 +288,9 @@ def test_remote_calls_fan_out_through_one_invoke_command_with_plain_values() -> 
     assert source.count("Invoke-Command @invoke") == 1
     assert "if ($value -is [switch]) { $value = $value.IsPresent }" in source
     assert "$plain['Confirm'] = $false" in source
+    # -Verbose and -Debug are preferences of the host where the cmdlet runs: without them its messages are lost.
+    assert "foreach ($common in @('Verbose', 'Debug'))" in source
+    assert "$plain[$common] = [bool]$BoundParameters[$common]" in source
     for needle in (
         "$invoke['ThrottleLimit']",
         "$invoke['AsJob'] = $true",

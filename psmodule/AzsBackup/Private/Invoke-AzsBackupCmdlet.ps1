@@ -76,6 +76,10 @@ function Invoke-AzsBackupCmdlet {
     if ($Caller.MyInvocation.MyCommand.Parameters.ContainsKey('Confirm')) {
         $plain['Confirm'] = $false
     }
+    # Verbose and debug messages are written where the cmdlet runs, and only when asked for there.
+    foreach ($common in @('Verbose', 'Debug')) {
+        if ($BoundParameters.ContainsKey($common)) { $plain[$common] = [bool]$BoundParameters[$common] }
+    }
 
     if (-not $remote) {
         $manifest = Join-Path -Path $Caller.MyInvocation.MyCommand.Module.ModuleBase -ChildPath 'AzsBackup.psd1'
