@@ -11,6 +11,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.controllers",
     "tests.fixtures.listeners",
+    "tests.fixtures.prometheus",
     "tests.fixtures.samba",
     "tests.fixtures.winrm",
 ]

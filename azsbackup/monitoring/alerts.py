@@ -230,3 +230,24 @@ def catalogue_markdown() -> str:
         closes = "yes" if alert.backup_failure else "no"
         rows.append(f"| `{alert.code}` | {alert.severity} | {alert.title} | {remediation} | {closes} |")
     return "\n".join(rows)
+
+
+COMPONENT: dict[str, str] = {
+    "unknown-error": "backup",
+    "backup-failed": "backup",
+    "partial-backup": "backup",
+    "share-unreachable": "external-location",
+    "invalid-path": "external-location",
+    "authentication-failed": "external-location",
+    "cannot-write": "external-location",
+    "share-full": "external-location",
+    "export-failed": "external-location",
+    "share-almost-full": "external-location",
+    "retention-failed": "retention",
+    "backup-skipped": "scheduler",
+    "scheduler-disabled": "scheduler",
+    "backup-overdue": "scheduler",
+    "certificate-expiring": "encryption-certificate",
+    "certificate-expired": "encryption-certificate",
+}
+"""The part of the service each alert is about: the ``component`` label of metrics and Alertmanager alerts."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from azsbackup import SCHEMA
-from azsbackup.state.config_view import certificate_view, load_document
+from azsbackup.state.config_view import certificate_view, host_name, load_document
 from azsbackup.state.db import transaction
 
 # This module is on the path of ``config get``, whose start-up time is what operators feel:
@@ -62,7 +62,13 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
     """Validate every given field, then store them together (nothing is stored if one is invalid)."""
     import dataclasses
 
-    from azsbackup.state.config import UNSET, check_frequency_hours, check_retention_days, check_username
+    from azsbackup.state.config import (
+        UNSET,
+        check_controller_name,
+        check_frequency_hours,
+        check_retention_days,
+        check_username,
+    )
 
     current = controller.config()
     changes: dict[str, Any] = {}
@@ -88,6 +94,8 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
         changes["allow_unencrypted"] = bool(update.allow_unencrypted)
     if update.notifications is not None:
         changes["notifications"] = update.notifications.apply(current.notifications)
+    if update.controller_name is not UNSET:
+        changes["controller_name"] = check_controller_name(update.controller_name) if update.controller_name else None
     new = dataclasses.replace(current, **changes)
     # The first configuration of a location turns the scheduler on, as in Azure Stack.
     if update.path not in (UNSET, None, "") and current.path is None and update.scheduler_enabled is UNSET:
@@ -132,7 +140,9 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
         "notifications": {
             "smtp": {k: v for k, v in (notifications.get("smtp") or {}).items()} or None,
             "webhook": notifications.get("webhook"),
+            "alertmanager": notifications.get("alertmanager") or [],
         },
+        "controller_name": config["controller_name"] or host_name(),
         "last_backup": last,
         "controller_home": str(controller.home),
         "signing_key_fingerprint": controller.signing_fingerprint,

@@ -29,7 +29,13 @@ from typing import Any
 from azsbackup.errors import AzsBackupError, Locked
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, BackupStatus, Trigger, iso, parse_iso, utc_now
-from azsbackup.service.alerting import check_certificate, close_alerts, notifiers_for, raise_alert
+from azsbackup.service.alerting import (
+    check_certificate,
+    close_alerts,
+    notifiers_for,
+    raise_alert,
+    resend_to_alertmanager,
+)
 from azsbackup.service.controller import Controller
 from azsbackup.state.db import transaction
 
@@ -111,6 +117,7 @@ class Scheduler:
             lambda: default_run_backup(controller, events, BackupOptions(trigger=Trigger.SCHEDULED))
         )
         self._stop = threading.Event()
+        self._resent: dt.datetime | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -166,6 +173,15 @@ class Scheduler:
         check_certificate(self.controller, self.events, now)
         if schedule.enabled:
             check_overdue(self.controller, self.events, now, schedule)
+        self._keep_alertmanager_current(now)
+
+    def _keep_alertmanager_current(self, now: dt.datetime) -> None:
+        """Re-post the open alerts before Alertmanager lets them expire (see monitoring/alertmanager.py)."""
+        from azsbackup.monitoring.alertmanager import RESEND_INTERVAL
+
+        if self._resent is None or now - self._resent >= RESEND_INTERVAL:
+            resend_to_alertmanager(self.controller, self.events)
+            self._resent = now
 
 
 def check_overdue(controller: Controller, events: EventSink, now: dt.datetime, schedule: Schedule) -> None:

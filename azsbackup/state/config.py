@@ -31,6 +31,7 @@ from azsbackup.state.config_view import certificate_view
 FREQUENCY_HOURS = range(4, 13)
 RETENTION_DAYS = range(2, 15)
 
+_CONTROLLER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _USERNAME = re.compile(r"^(?:[^\\/@\s]+\\[^\\/@\s]+|[^\\/@\s]+@[^\\/@\s]+\.[^\\/@\s]+|[^\\/@\s]+)$")
 
 
@@ -60,6 +61,8 @@ class BackupConfiguration:
     scheduler_enabled: bool = False
     allow_unencrypted: bool = False
     notifications: dict[str, Any] = field(default_factory=dict)
+    controller_name: str | None = None
+    """The name of this controller in metrics and alerts (None: the host name)."""
 
     @property
     def all_recipients(self) -> tuple[CertificateRef, ...]:
@@ -100,6 +103,22 @@ def check_username(value: str) -> str:
     return value
 
 
+def check_controller_name(value: str) -> str:
+    if not _CONTROLLER_NAME.match(value):
+        raise InvalidValue(
+            field="controller-name",
+            value=repr(value),
+            allowed="1 to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit",
+        )
+    return value
+
+
+def check_http_url(field_name: str, value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise InvalidValue(field=field_name, value=repr(value), allowed="an http:// or https:// URL")
+    return value
+
+
 # --- partial updates (``config set``): what to change, validated before anything is stored ---
 
 UNSET: Any = object()
@@ -117,6 +136,7 @@ class NotificationUpdate:
     smtp_username: str | None = None
     smtp_password: str | None = None
     webhook_url: str | None = None
+    alertmanager_urls: list[str] | None = None
     clear: bool = False
 
     def apply(self, current: dict[str, Any]) -> dict[str, Any]:
@@ -144,11 +164,9 @@ class NotificationUpdate:
                 )
             result["smtp"] = smtp
         if self.webhook_url is not None:
-            if not self.webhook_url.startswith(("http://", "https://")):
-                raise InvalidValue(
-                    field="webhook-url", value=repr(self.webhook_url), allowed="an http:// or https:// URL"
-                )
-            result["webhook"] = self.webhook_url
+            result["webhook"] = check_http_url("webhook-url", self.webhook_url)
+        if self.alertmanager_urls is not None:
+            result["alertmanager"] = [check_http_url("alertmanager-url", u) for u in self.alertmanager_urls]
         return result
 
 
@@ -167,6 +185,7 @@ class ConfigUpdate:
     scheduler_enabled: Any = UNSET
     allow_unencrypted: Any = UNSET
     notifications: NotificationUpdate | None = None
+    controller_name: Any = UNSET
 
 
 def load(conn: sqlite3.Connection) -> BackupConfiguration:

@@ -44,6 +44,7 @@ def defaults() -> dict[str, Any]:
         "scheduler_enabled": False,
         "allow_unencrypted": False,
         "notifications": {},
+        "controller_name": None,
     }
 
 
@@ -59,3 +60,12 @@ def load_document(conn: sqlite3.Connection) -> dict[str, Any]:
 def certificate_view(cert: Mapping[str, Any]) -> dict[str, str]:
     """The public view of a stored certificate reference: thumbprint, subject and expiry, never the PEM."""
     return {name: cert[name] for name in CERTIFICATE_PUBLIC_FIELDS}
+
+
+def host_name() -> str:
+    """This machine's name: the default name of its controller in metrics and alerts."""
+    import os
+
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    return os.environ.get("COMPUTERNAME", "localhost")  # pragma: no cover - Windows
