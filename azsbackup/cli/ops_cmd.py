@@ -139,13 +139,44 @@ def scheduler_status(app: App, frequency_seconds: int | None) -> None:
     app.result(doc, "\n".join(lines))
 
 
-@click.command("metrics")
-@pass_app
-def metrics(app: App) -> None:
-    """Print Prometheus metrics (text format) for the node exporter's textfile collector."""
+@click.group("metrics", invoke_without_command=True)
+@click.pass_context
+def metrics(ctx: click.Context) -> None:
+    """Print Prometheus metrics (text format) for the node exporter's textfile collector;
+    `metrics serve` runs an exporter instead."""
+    if ctx.invoked_subcommand is not None:
+        return
     from azsbackup.service.status import metrics_text
 
+    app: App = ctx.find_object(App)  # type: ignore[assignment]
     click.echo(metrics_text(app.controller()), nl=False)
+
+
+@metrics.command("serve")
+@click.option(
+    "--listen",
+    default="127.0.0.1:9782",
+    show_default=True,
+    help="HOST:PORT to serve /metrics on ([::1]:PORT for IPv6).",
+)
+@pass_app
+def metrics_serve(app: App, listen: str) -> None:
+    """Serve the metrics on http://HOST:PORT/metrics until SIGTERM or Ctrl+C. Every scrape reads the
+    state database afresh, without the controller lock: a running backup never delays it."""
+    from azsbackup.service.status import serve_metrics
+
+    host, port = listen_address(listen)
+    serve_metrics(app.controller().home, host, port, app.events)
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    from azsbackup.errors import InvalidValue
+
+    host, _, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidValue(field="listen", value=repr(value), allowed="HOST:PORT, e.g. 127.0.0.1:9782 or [::1]:9782")
+    return host, int(port)
 
 
 @click.command("report")

@@ -186,6 +186,7 @@ def check_capacity(controller: Controller, target: Location, events: EventSink, 
     """Raise ``share-almost-full`` when the backups retention keeps will not fit; close it when they do."""
     from azsbackup.model import human_size
     from azsbackup.service.alerting import close_alerts, raise_alert
+    from azsbackup.service.capacity import record_space
     from azsbackup.service.location_test import RECENT, backups_kept, space_needed
 
     config = controller.config()
@@ -195,7 +196,9 @@ def check_capacity(controller: Controller, target: Location, events: EventSink, 
     kept = backups_kept(config.frequency_hours, config.retention_days)
     needed = space_needed(max(r.stored_size for r in records[-RECENT:]), kept)
     held = sum(r.stored_size for r in records if r.id in complete_ids(target))
-    free = target.free_space().free
+    space = target.free_space()
+    record_space(controller.db, space.free, space.total, utc_now())
+    free = space.free
     if needed - held > free:
         facts = {"path": config.path, "free": human_size(free), "kept": kept, "needed": human_size(needed)}
         raise_alert(controller, "share-almost-full", facts, events, notifiers)

@@ -92,6 +92,19 @@ def load_schedule(controller: Controller, frequency: dt.timedelta | None = None)
     return Schedule(config.scheduler_enabled, freq, anchor, parse_iso(_setting(controller, LAST_RUN_KEY)))
 
 
+def next_scheduled(controller: Controller, frequency_hours: int, enabled: bool) -> dt.datetime | None:
+    """The next scheduled backup, read without writing anything: None while scheduled backups are off,
+    or before a scheduler has run with this frequency (it sets the schedule when it starts)."""
+    anchor_doc = _setting(controller, ANCHOR_KEY)
+    frequency = dt.timedelta(hours=frequency_hours)
+    if not enabled or not anchor_doc or not anchor_doc.endswith(f"|{frequency.total_seconds()}"):
+        return None
+    anchor = parse_iso(anchor_doc.split("|")[0])
+    if anchor is None:
+        return None
+    return Schedule(enabled, frequency, anchor, parse_iso(_setting(controller, LAST_RUN_KEY))).next_due()
+
+
 def iso_precise(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat()
 
