@@ -33,9 +33,15 @@ def job_list(app: App, kind: str | None, status: str | None, since: str | None, 
     app.result(doc, jobs_human(doc))
 
 
+JOB_HEADERS = ["ID", "KIND", "TRIGGER", "STATUS", "STARTED", "BACKUP"]
+
+
+def job_rows(doc: dict[str, Any]) -> list[list[str]]:
+    return [[j["id"], j["kind"], j["trigger"], j["status"], j["started"], j["backup_id"] or ""] for j in doc["jobs"]]
+
+
 def jobs_human(doc: dict[str, Any]) -> str:
-    rows = [[j["id"], j["kind"], j["trigger"], j["status"], j["started"], j["backup_id"] or ""] for j in doc["jobs"]]
-    return table(rows, ["ID", "KIND", "TRIGGER", "STATUS", "STARTED", "BACKUP"])
+    return table(job_rows(doc), JOB_HEADERS)
 
 
 @job_group.command("show")

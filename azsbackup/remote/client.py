@@ -11,22 +11,44 @@ skipping validation are explicit opt-outs, each logged as a warning.
 
 Failures are typed (:mod:`azsbackup.errors`): the host cannot be reached,
 its TLS certificate does not validate, the credentials are refused, a WSMan
-fault, or the remote cmdlet reported an error (with its FullyQualifiedErrorId).
+fault, the remote cmdlet reported an error (with its FullyQualifiedErrorId),
+or the call outlived its deadline.
+
+A call can carry a deadline (a :func:`time.monotonic` value) and a cancel
+event. The pipeline is started, then polled: between polls the client checks
+both, and every HTTP request is given no more time than the deadline leaves.
+Past the deadline, or once cancelled, the remote pipeline is stopped (PSRP's
+Ctrl+C signal) and the call raises :class:`RemoteTimeout` or
+:class:`Interrupted`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, cast
 
-from azsbackup.errors import RemoteAuthFailed, RemoteCommandError, RemoteError, RemoteTlsError, RemoteUnreachable
+from azsbackup.errors import (
+    Interrupted,
+    RemoteAuthFailed,
+    RemoteCommandError,
+    RemoteError,
+    RemoteTimeout,
+    RemoteTlsError,
+    RemoteUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
 AUTH_METHODS = ("negotiate", "ntlm", "kerberos", "credssp")
+POLL_S = 5
+"""Longest WSMan receive wait while polling a running pipeline: how late a cancel or deadline is noticed."""
+CLEANUP_S = 5.0
+"""HTTP time allowed for stopping a pipeline and closing the pool once a call gave up."""
 
 
 @dataclass
@@ -73,6 +95,7 @@ class RemoteClient:
         self._on_warning = on_warning or (lambda message: log.warning("%s: %s", settings.host, message))
         self._wsman: Any = None
         self._pool: Any = None
+
         if not settings.ssl:
             log.warning("%s: WinRM over plain HTTP: only message encryption protects the traffic", settings.host)
         if settings.cert_validation is False:
@@ -80,7 +103,7 @@ class RemoteClient:
 
     # --- connection ---------------------------------------------------------------------------
 
-    def _open(self) -> Any:
+    def _open(self, deadline: float | None = None) -> Any:
         if self._pool is not None:
             return self._pool
         from pypsrp.powershell import RunspacePool
@@ -91,7 +114,7 @@ class RemoteClient:
             raise RemoteError(
                 host=s.host, detail=f"unknown auth method {s.auth!r}; use one of {', '.join(AUTH_METHODS)}"
             )
-        with self._translating("connect"):
+        with self._translating("connect", deadline):
             self._wsman = WSMan(
                 s.host,
                 port=s.effective_port,
@@ -104,18 +127,42 @@ class RemoteClient:
                 operation_timeout=s.operation_timeout,
                 connection_timeout=s.connection_timeout,
             )
+            self._limit_requests(deadline)
             pool = RunspacePool(self._wsman)
             pool.open()
         self._pool = pool
         return pool
 
+    def _limit_requests(self, deadline: float | None, ceiling: float | None = None) -> None:
+        """Give the next HTTP requests no more time than ``deadline`` leaves (and at most ``ceiling``)."""
+        transport = getattr(self._wsman, "transport", None)
+        if transport is None:
+            return
+        limits = [float(v) for v in (ceiling,) if v is not None]
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RemoteTimeout(host=self.settings.host, detail="the time for this host ran out")
+            limits.append(remaining)
+        if limits:
+            transport.read_timeout = max(0.5, min(limits))
+            transport.connection_timeout = max(0.5, min([self.settings.connection_timeout, *limits]))
+
     def close(self) -> None:
         if self._pool is not None:
             try:
+                self._limit_requests(None, CLEANUP_S)
                 self._pool.close()
             except Exception as exc:  # closing a dead connection must not mask the real error
                 log.debug("closing the runspace pool failed: %s", type(exc).__name__)
             self._pool = None
+        if self._wsman is not None:
+            self._wsman.close()
+            self._wsman = None
+
+    def abandon(self) -> None:
+        """Drop the connection without talking to the host (after a timeout: the host may not answer)."""
+        self._pool = None
         if self._wsman is not None:
             self._wsman.close()
             self._wsman = None
@@ -130,11 +177,18 @@ class RemoteClient:
 
     # --- calls ----------------------------------------------------------------------------------
 
-    def invoke(self, command: str, parameters: Mapping[str, Any] | None = None) -> list[Any]:
+    def invoke(
+        self,
+        command: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        deadline: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Any]:
         """Run one cmdlet remotely; return its output as Python values."""
         from pypsrp.powershell import PowerShell
 
-        pool = self._open()
+        pool = self._open(deadline)
         shell = PowerShell(pool)
         shell.add_cmdlet(command)
         for name, value in (parameters or {}).items():
@@ -142,8 +196,10 @@ class RemoteClient:
                 shell.add_parameter(name)  # a switch
             elif value is not None and value is not False:
                 shell.add_parameter(name, value)
-        with self._translating(command):
-            output = shell.invoke()
+        with self._translating(command, deadline):
+            self._limit_requests(deadline)
+            shell.begin_invoke()
+            self._wait(shell, command, deadline, cancel)
             # The pool keeps every pipeline (and its output) until it is closed: close it now, so a long
             # series of calls (a file streamed in chunks) does not grow memory.
             shell.close()
@@ -154,18 +210,42 @@ class RemoteClient:
             error_id = getattr(record, "fq_error", None) or "unknown"
             message = str(record) if record is not None else "the remote command failed"
             raise RemoteCommandError(host=self.settings.host, error_id=error_id, detail=message)
-        return [to_python(item) for item in output]
+        return [to_python(item) for item in shell.output]
 
-    def _translating(self, action: str) -> _Translator:
-        return _Translator(self.settings, action)
+    def _wait(self, shell: Any, command: str, deadline: float | None, cancel: threading.Event | None) -> None:
+        """Poll the running pipeline until it ends, the deadline passes or ``cancel`` is set."""
+        from pypsrp.complex_objects import PSInvocationState
+
+        while shell.state == PSInvocationState.RUNNING:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if (cancel is not None and cancel.is_set()) or (remaining is not None and remaining <= 0):
+                self._stop(shell)
+                if cancel is not None and cancel.is_set():
+                    raise Interrupted()
+                raise RemoteTimeout(host=self.settings.host, detail=f"{command} ran out of time and was stopped")
+            wait = POLL_S if remaining is None else max(1, min(POLL_S, int(remaining)))
+            self._limit_requests(deadline)
+            shell.poll_invoke(timeout=wait)
+
+    def _stop(self, shell: Any) -> None:
+        """Send the pipeline PSRP's stop signal (best effort: the host may be the reason we stop)."""
+        try:
+            self._limit_requests(None, CLEANUP_S)
+            shell.stop()
+        except Exception as exc:
+            log.debug("%s: stopping the pipeline failed: %s", self.settings.host, type(exc).__name__)
+
+    def _translating(self, action: str, deadline: float | None = None) -> _Translator:
+        return _Translator(self.settings, action, deadline)
 
 
 class _Translator:
     """Maps pypsrp / requests exceptions to azsbackup's remote errors (no password in any message)."""
 
-    def __init__(self, settings: RemoteSettings, action: str) -> None:
+    def __init__(self, settings: RemoteSettings, action: str, deadline: float | None) -> None:
         self._settings = settings
         self._action = action
+        self._deadline = deadline
 
     def __enter__(self) -> None:
         return None
@@ -181,6 +261,8 @@ class _Translator:
 
         s = self._settings
         where = f"{s.host}:{s.effective_port}"
+        if isinstance(exc, Timeout) and self._deadline is not None and time.monotonic() >= self._deadline - 0.5:
+            raise RemoteTimeout(host=where, detail=f"{self._action}: no answer in the time left for this host") from exc
         if isinstance(exc, SSLError):
             raise RemoteTlsError(host=where, detail="the TLS certificate did not validate") from exc
         if isinstance(exc, AuthenticationError) or (
