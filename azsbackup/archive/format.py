@@ -32,9 +32,10 @@ import hashlib
 import json
 import struct
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from azsbackup.errors import ArchiveLimitExceeded, FormatError, UnsupportedFormatVersion
+from azsbackup.items import Readable
 
 MAGIC = b"\x89AZSB\r\n\x1a"
 FORMAT_VERSION = 1
@@ -99,14 +100,14 @@ def encode_recipients(recipients: list[dict[str, str]]) -> bytes:
     return LENGTH.pack(len(body)) + body
 
 
-def _read_exact(stream: BinaryIO, size: int, subject: str, what: str) -> bytes:
+def _read_exact(stream: Readable, size: int, subject: str, what: str) -> bytes:
     data = stream.read(size)
     if len(data) != size:
         raise FormatError(subject=subject, detail=f"the file ends inside the {what}")
     return data
 
 
-def read_header(stream: BinaryIO, subject: str = "archive") -> ArchiveHeader:
+def read_header(stream: Readable, subject: str = "archive") -> ArchiveHeader:
     """Parse the preamble, header and recipient block; leave ``stream`` at the first segment."""
     preamble = _read_exact(stream, PREAMBLE.size, subject, "preamble")
     magic, version, header_len = PREAMBLE.unpack(preamble)

@@ -1,6 +1,6 @@
 """Reading a component archive: segments → AES-256-GCM open → zstd → strict tar parser → Items.
 
-The reader is an :class:`~azsbackup.providers.base.ItemSource`. Raw segments
+The reader is an :class:`~azsbackup.items.ItemSource`. Raw segments
 are read in order on the calling thread; opening and decompressing run in a
 thread pool with a bounded read-ahead. Nothing is yielded from a segment
 before it authenticated, every segment but the last must decode to exactly
@@ -15,7 +15,6 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
 
 import zstandard
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -32,7 +31,7 @@ from azsbackup.archive.format import (
 from azsbackup.archive.tarstream import TarReader
 from azsbackup.crypto.envelope import SegmentCipher, unwrap_key
 from azsbackup.errors import ArchiveLimitExceeded, FormatError, IntegrityError
-from azsbackup.providers.base import Item
+from azsbackup.items import Item, Readable
 
 __all__ = ["ArchiveReader", "read_header"]
 
@@ -78,7 +77,7 @@ class _Opener:
 class _PlainSegments:
     """The decrypted tar stream, read sequentially across segments."""
 
-    def __init__(self, stream: BinaryIO, header: ArchiveHeader, opener: _Opener, subject: str, workers: int) -> None:
+    def __init__(self, stream: Readable, header: ArchiveHeader, opener: _Opener, subject: str, workers: int) -> None:
         self._stream = stream
         self._limit = max_sealed_size(header.segment_size)
         self._subject = subject
@@ -142,7 +141,7 @@ class ArchiveReader:
 
     def __init__(
         self,
-        stream: BinaryIO,
+        stream: Readable,
         private_key: RSAPrivateKey,
         *,
         expected_backup_id: str,
@@ -161,7 +160,7 @@ class ArchiveReader:
         opener = _Opener(SegmentCipher(key, self.header.aad), self.header, self.subject)
         self._plain = _PlainSegments(stream, self.header, opener, self.subject, workers or os.cpu_count() or 2)
 
-    def __iter__(self) -> Iterator[tuple[Item, BinaryIO | None]]:
+    def __iter__(self) -> Iterator[tuple[Item, Readable | None]]:
         try:
             yield from TarReader(self._plain, self.subject)
         finally:

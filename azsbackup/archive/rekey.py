@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import BinaryIO
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -11,12 +10,13 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from azsbackup.archive.format import encode_recipients, read_header
 from azsbackup.archive.writer import Writable
 from azsbackup.crypto.envelope import unwrap_key, wrap_key
+from azsbackup.items import Readable
 
 COPY_CHUNK = 8 << 20
 
 
 def rekey_archive(
-    src: BinaryIO, dst: Writable, private_key: RSAPrivateKey, new_recipients: Sequence[x509.Certificate]
+    src: Readable, dst: Writable, private_key: RSAPrivateKey, new_recipients: Sequence[x509.Certificate]
 ) -> None:
     """Copy ``src`` to ``dst`` with a new recipient block; header and segments are copied byte for byte."""
     header = read_header(src)

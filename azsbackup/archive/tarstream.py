@@ -13,15 +13,12 @@ could lead outside the component (absolute, ``..``, drive letters, NUL).
 
 from __future__ import annotations
 
-import posixpath
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
 
 from azsbackup.errors import ArchiveLimitExceeded, FormatError, UnsafeArchiveMember
-from azsbackup.osutil import IS_WINDOWS
-from azsbackup.providers.base import Item, ItemKind
+from azsbackup.items import Item, ItemKind, Readable, check_link, check_name
 
 BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
@@ -123,43 +120,10 @@ def _is_utf8(value: str) -> bool:
     return True
 
 
-class PlainStream(Protocol):
-    def read(self, n: int) -> bytes: ...
-
-
-def check_name(name: str, subject: str) -> str:
-    """Return the normalised relative name, or raise UnsafeArchiveMember."""
-    stripped = name.rstrip("/")
-    reasons = []
-    if not stripped:
-        reasons.append("empty name")
-    if "\x00" in name:
-        reasons.append("NUL in name")
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        reasons.append("absolute path")
-    if IS_WINDOWS and "\\" in name:  # pragma: no cover - a separator there
-        reasons.append("backslash in name")
-    parts = stripped.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        reasons.append("'.', '..' or an empty component")
-    if reasons:
-        raise UnsafeArchiveMember(subject=subject, member=name, detail=", ".join(reasons))
-    return stripped
-
-
-def check_link(name: str, target: str, subject: str) -> None:
-    """A link may only point inside the component: relative, and never above its root."""
-    if not target or target.startswith(("/", "\\")) or (len(target) > 1 and target[1] == ":") or "\x00" in target:
-        raise UnsafeArchiveMember(subject=subject, member=name, detail=f"link target {target!r} is absolute or empty")
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
-    if resolved == ".." or resolved.startswith("../"):
-        raise UnsafeArchiveMember(subject=subject, member=name, detail=f"link target {target!r} points outside")
-
-
 class MemberReader:
     """The content of one file member: exactly ``size`` bytes."""
 
-    def __init__(self, source: PlainStream, size: int, subject: str) -> None:
+    def __init__(self, source: Readable, size: int, subject: str) -> None:
         self._source = source
         self.remaining = size
         self._subject = subject
@@ -187,7 +151,7 @@ class MemberReader:
 class TarReader:
     """Iterates the Items of a pax/ustar stream, strictly."""
 
-    def __init__(self, source: PlainStream, subject: str) -> None:
+    def __init__(self, source: Readable, subject: str) -> None:
         self._source = source
         self._subject = subject
 
@@ -212,7 +176,7 @@ class TarReader:
             left -= len(chunk)
         return b"".join(parts)
 
-    def __iter__(self) -> Iterator[tuple[Item, BinaryIO | None]]:
+    def __iter__(self) -> Iterator[tuple[Item, Readable | None]]:
         pax: dict[str, str] = {}
         while True:
             block = self._block()
@@ -227,7 +191,7 @@ class TarReader:
             pax = {}
             if item.kind is ItemKind.FILE:
                 member = MemberReader(self._source, item.size, self._subject)
-                yield item, member  # type: ignore[misc]
+                yield item, member
                 member.skip()
                 self._read(padding(item.size))
             else:

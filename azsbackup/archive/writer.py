@@ -1,6 +1,6 @@
 """Writing a component archive: Items → pax tar stream → segments → zstd → AES-256-GCM.
 
-The writer is an :class:`~azsbackup.providers.base.ItemSink`. File content is
+The writer is an :class:`~azsbackup.items.ItemSink`. File content is
 read straight into the current segment buffer (no intermediate copies); each
 full segment is handed to a thread pool that compresses (zstandard releases
 the GIL) and seals it, and one output thread writes sealed segments in order,
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import BinaryIO, Protocol, Self
+from typing import Protocol, Self
 
 import zstandard
 from cryptography import x509
@@ -42,8 +42,8 @@ from azsbackup.archive.format import (
 from azsbackup.archive.tarstream import END_OF_ARCHIVE, header_bytes, padding
 from azsbackup.crypto.envelope import SegmentCipher, wrap_key
 from azsbackup.errors import ProviderError
+from azsbackup.items import Item, ItemKind, Readable
 from azsbackup.model import iso, utc_now
-from azsbackup.providers.base import Item, ItemKind
 
 OUTPUT_QUEUE = 4
 """Sealed segments waiting for the output thread."""
@@ -132,7 +132,7 @@ class ArchiveWriter:
 
     # --- ItemSink ---------------------------------------------------------------------------
 
-    def add(self, item: Item, content: BinaryIO | None = None) -> None:
+    def add(self, item: Item, content: Readable | None = None) -> None:
         self._write(header_bytes(item))
         if item.kind is ItemKind.FILE:
             if content is None:
@@ -154,7 +154,7 @@ class ArchiveWriter:
             if self._fill == self._segment_size:
                 self._segment_full()
 
-    def _copy(self, content: BinaryIO, size: int, name: str) -> None:
+    def _copy(self, content: Readable, size: int, name: str) -> None:
         """Read ``size`` bytes of ``content`` directly into the segment buffer."""
         left = size
         readinto = getattr(content, "readinto", None)

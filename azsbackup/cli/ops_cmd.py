@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from azsbackup.cli.app import App, pass_app, table
+from azsbackup.errors import ExitCode
 
 JOB_KINDS = ["backup", "export", "prune", "verify", "restore", "rekey"]
 JOB_STATUSES = ["Running", "Succeeded", "PartialSucceeded", "Failed", "Skipped", "Interrupted"]
@@ -225,12 +226,13 @@ def location_group() -> None:
 @pass_app
 def location_test(app: App) -> int:
     """Check the external location: connect, log on, encryption, write/read/rename/delete, space, forecast."""
-    from azsbackup.service.location_test import check_location
+    from azsbackup.service.location_check import check_location
 
     report = check_location(app.controller())
     doc = report.to_dict()
     app.result(doc, location_human(doc))
-    return report.exit_code
+    error = report.probe.error
+    return int(error.exit_code if error is not None else ExitCode.OK)
 
 
 def location_human(doc: dict[str, Any]) -> str:

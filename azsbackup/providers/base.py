@@ -1,27 +1,40 @@
 """The contract between the service layer and component providers.
 
-A provider turns a component's live data into a sequence of :class:`Item`\\ s
-(backup) and takes such a sequence back (restore). It knows nothing about
-archives, encryption or storage: the service hands it an :class:`ItemSink`
-that the archive writer implements, and an :class:`ItemSource` that the
-archive reader implements.
+A provider turns a component's live data into a sequence of
+:class:`~azsbackup.items.Item`\\ s (backup) and takes such a sequence back
+(restore). It knows nothing about archives, encryption or storage: the service
+hands it an :class:`~azsbackup.items.ItemSink` that the archive writer
+implements, and an :class:`~azsbackup.items.ItemSource` that the archive reader
+implements; both sides know only :mod:`azsbackup.items`.
 
-Item names are relative POSIX paths (``a/b/c.txt``), never absolute, never
-containing ``..``; a provider may rely on the source having validated them,
-and must still never write through a symbolic link (see
-:mod:`azsbackup.providers.fs`).
+A provider may rely on the source having validated item names, and must still
+never write through a symbolic link (see :mod:`azsbackup.providers.fs`).
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from azsbackup.errors import InvalidValue
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, Readable
 from azsbackup.model import EngineWarning
+
+# The item contract lives in azsbackup.items; its names stay importable from here
+# for providers that take everything they implement from one module.
+__all__ = [
+    "Item",
+    "ItemKind",
+    "ItemSink",
+    "ItemSource",
+    "Provider",
+    "ProviderContext",
+    "Readable",
+    "RestoreDestination",
+    "reject_unknown_settings",
+]
 
 
 def reject_unknown_settings(type_name: str, settings: Mapping[str, object], allowed: Iterable[str]) -> None:
@@ -31,52 +44,6 @@ def reject_unknown_settings(type_name: str, settings: Mapping[str, object], allo
     if unknown:
         options = ", ".join("--" + k.replace("_", "-") for k in known)
         raise InvalidValue(field=f"{type_name} settings", value=", ".join(unknown), allowed=options)
-
-
-class ItemKind(enum.StrEnum):
-    FILE = "file"
-    DIRECTORY = "directory"
-    SYMLINK = "symlink"
-
-
-@dataclass(frozen=True)
-class Item:
-    """One entry of a component's data.
-
-    ``mode`` holds permission bits only (``0o7777`` mask); ``mtime_ns`` is
-    nanoseconds since the epoch so that restores are exact; ``size`` is the
-    exact number of bytes of a file's content; ``link_target`` is the literal
-    target of a symbolic link.
-    """
-
-    name: str
-    kind: ItemKind
-    mode: int = 0o644
-    mtime_ns: int = 0
-    size: int = 0
-    link_target: str = ""
-
-
-class ItemSink(Protocol):
-    """Where a provider writes the items of a backup, in order."""
-
-    def add(self, item: Item, content: BinaryIO | None = None) -> None:
-        """Add one item. For a FILE, ``content`` yields exactly ``item.size`` bytes.
-
-        If ``content`` yields fewer bytes the sink raises; providers that
-        read live files pass a wrapper that pads and reports the change.
-        """
-
-
-class ItemSource(Protocol):
-    """The items of one component's archive, in the order they were written."""
-
-    def __iter__(self) -> Iterator[tuple[Item, BinaryIO | None]]:
-        """Yield each item with a stream of its content (FILE) or None.
-
-        A content stream is valid only until the next item is requested.
-        """
-        ...
 
 
 @dataclass

@@ -28,16 +28,9 @@ from pathlib import Path
 from typing import IO, ClassVar
 
 from azsbackup.errors import CommandFailed, InvalidValue, ProviderError
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
 from azsbackup.osutil import IS_WINDOWS
-from azsbackup.providers.base import (
-    Item,
-    ItemKind,
-    ItemSink,
-    ItemSource,
-    ProviderContext,
-    RestoreDestination,
-    reject_unknown_settings,
-)
+from azsbackup.providers.base import ProviderContext, RestoreDestination, reject_unknown_settings
 from azsbackup.providers.fs import StagedTree
 
 CHUNK = 8 << 20

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
 from azsbackup.model import utc_now
-from azsbackup.providers.base import Item, ItemKind, ItemSink, ItemSource, ProviderContext, RestoreDestination
+from azsbackup.providers.base import ProviderContext, RestoreDestination
 from azsbackup.providers.fs import StagedTree
 from azsbackup.state import config as config_state
 

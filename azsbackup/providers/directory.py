@@ -24,19 +24,16 @@ Reported as warnings, with the file's name, and not fatal:
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import ClassVar
 
-from azsbackup.archive.tarstream import check_link
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing, UnsafeArchiveMember
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, check_link
 from azsbackup.providers.base import (
-    Item,
-    ItemKind,
-    ItemSink,
-    ItemSource,
     ProviderContext,
     RestoreDestination,
     reject_unknown_settings,
@@ -49,7 +46,7 @@ SETTINGS = ("path", "include", "exclude")
 class _PaddedFile:
     """Yields exactly ``size`` bytes of a file that may change while it is read."""
 
-    def __init__(self, handle: BinaryIO, size: int) -> None:
+    def __init__(self, handle: io.FileIO, size: int) -> None:
         self._handle = handle
         self._left = size
         self.changed = False
@@ -58,7 +55,7 @@ class _PaddedFile:
         if not self._left:
             return 0
         view = buffer[: min(len(buffer), self._left)]
-        got = self._handle.readinto(view)  # type: ignore[attr-defined]
+        got = self._handle.readinto(view)
         if not got:
             self.changed = True
             view[:] = bytes(len(view))  # the file shrank: pad with zeros
@@ -184,7 +181,7 @@ class DirectoryProvider:
         with handle:
             content = _PaddedFile(handle, st.st_size)
             try:
-                sink.add(Item(rel, ItemKind.FILE, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size), content)  # type: ignore[arg-type]
+                sink.add(Item(rel, ItemKind.FILE, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size), content)
             except OSError as exc:
                 raise ProviderError(component=self.component, detail=f"reading {rel}: {exc.strerror}") from exc
             after = os.fstat(handle.fileno())

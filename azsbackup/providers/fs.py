@@ -34,11 +34,10 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import Self
 
-from azsbackup.archive.tarstream import check_link, check_name
 from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
-from azsbackup.providers.base import Item, ItemKind
+from azsbackup.items import Item, ItemKind, Readable, check_link, check_name
 
 COPY_CHUNK = 1 << 20
 SMALL_FILE = 256 << 10
@@ -54,7 +53,7 @@ def is_empty_or_missing(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
 
 
-def _read_exactly(content: BinaryIO | None, size: int) -> bytes:
+def _read_exactly(content: Readable | None, size: int) -> bytes:
     """Up to ``size`` bytes of ``content``: a member stream returns at most one segment per read."""
     parts, left = [], size
     while left and content is not None and (chunk := content.read(left)):
@@ -121,7 +120,7 @@ class StagedTree:
             directory.mkdir(mode=0o700)
             self._created.add(directory)
 
-    def add(self, item: Item, content: BinaryIO | None) -> None:
+    def add(self, item: Item, content: Readable | None) -> None:
         path = self.path_of(item.name)
         self._parent_ready(path, item.name)
         already_made_dir = item.kind is ItemKind.DIRECTORY and path in self._created
@@ -167,7 +166,7 @@ class StagedTree:
             self._creators = None
         self._in_flight.clear()
 
-    def _write_file(self, path: Path, item: Item, content: BinaryIO | None) -> None:
+    def _write_file(self, path: Path, item: Item, content: Readable | None) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
         with os.fdopen(fd, "wb") as out:
             left = item.size

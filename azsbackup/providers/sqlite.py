@@ -24,15 +24,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, RestoreTargetNotEmpty, SourceMissing
-from azsbackup.providers.base import (
-    Item,
-    ItemKind,
-    ItemSink,
-    ItemSource,
-    ProviderContext,
-    RestoreDestination,
-    reject_unknown_settings,
-)
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
+from azsbackup.providers.base import ProviderContext, RestoreDestination, reject_unknown_settings
 
 COPY_CHUNK = 1 << 20
 

@@ -22,18 +22,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, ClassVar
 
 from azsbackup.errors import IntegrityError, InvalidValue, ProviderError
-from azsbackup.providers.base import (
-    Item,
-    ItemKind,
-    ItemSink,
-    ItemSource,
-    ProviderContext,
-    RestoreDestination,
-    reject_unknown_settings,
-)
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, Readable
+from azsbackup.providers.base import ProviderContext, RestoreDestination, reject_unknown_settings
 from azsbackup.providers.fs import StagedTree
 
 CHUNK = 1 << 20  # per remote call: bounds the client's buffers (base64 text, XML, fragments) per call
@@ -147,7 +140,7 @@ class WinRMProvider:
                 size = int(entry["Size"])
                 remote = f"{root}/{name}"
                 content = _RemoteFile(client.invoke, remote, size, str(entry["Sha256"]), self.component)
-                sink.add(Item(name, ItemKind.FILE, 0o644, mtime, size), content)  # type: ignore[arg-type]
+                sink.add(Item(name, ItemKind.FILE, 0o644, mtime, size), content)
                 ctx.on_progress(size)
 
     def restore(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path | str:
@@ -167,7 +160,7 @@ class WinRMProvider:
                     ctx.on_progress(item.size)
         return f"{self._settings['host']}:{root}"
 
-    def _upload(self, client: Any, remote: str, content: BinaryIO, item: Item) -> None:
+    def _upload(self, client: Any, remote: str, content: Readable, item: Item) -> None:
         digest, offset = hashlib.sha256(), 0
         client.invoke("Write-AzsBackupRemoteFile", {"Path": remote, "Offset": 0, "Data": b""})
         while chunk := content.read(CHUNK):

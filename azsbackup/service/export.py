@@ -187,7 +187,7 @@ def check_capacity(controller: Controller, target: Location, events: EventSink, 
     from azsbackup.model import human_size
     from azsbackup.service.alerting import close_alerts, raise_alert
     from azsbackup.service.capacity import record_space
-    from azsbackup.service.location_test import RECENT, backups_kept, space_needed
+    from azsbackup.service.location_check import RECENT, backups_kept, space_needed
 
     config = controller.config()
     records = list_backups(controller)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
@@ -33,9 +33,10 @@ from azsbackup.archive.reader import ArchiveReader, read_header
 from azsbackup.crypto.certs import key_id
 from azsbackup.errors import InvalidValue, NotFound, WrongKey
 from azsbackup.events import EventSink
+from azsbackup.items import Item, Readable
 from azsbackup.model import SCHEMA
 from azsbackup.osutil import writing_output
-from azsbackup.providers.base import Item, ProviderContext, RestoreDestination
+from azsbackup.providers.base import ProviderContext, RestoreDestination
 from azsbackup.providers.controller import NAME as CONTROLLER_NAME
 from azsbackup.providers.fs import StagedTree
 from azsbackup.service.components import Component, get_component
@@ -67,7 +68,7 @@ class CheckedSource:
         self._reader = reader
         self._stream = stream
 
-    def __iter__(self) -> Iterator[tuple[Item, BinaryIO | None]]:
+    def __iter__(self) -> Iterator[tuple[Item, Readable | None]]:
         yield from self._reader
         self._stream.finish()
 
@@ -139,7 +140,7 @@ def _check_key(
     for _name, ref in selected:
         raw, stream = open_checked_archive(location, manifest, ref)
         with raw, attributing_damage(stream):
-            header = read_header(stream)  # type: ignore[arg-type]
+            header = read_header(stream)
         if wanted not in {r["key_id"] for r in header.recipients}:
             raise WrongKey(
                 subject=f"{manifest.backup_id}/{ref.file}",
@@ -178,7 +179,7 @@ def _restore_one(
     raw, stream = open_checked_archive(location, manifest, ref)
     with raw, attributing_damage(stream):
         reader = ArchiveReader(
-            stream,  # type: ignore[arg-type]
+            stream,
             private_key,
             expected_backup_id=manifest.backup_id,
             expected_component=name,

@@ -140,7 +140,7 @@ def _verify(
         raw, stream = open_checked_archive(location, manifest, ref)
         with raw, attributing_damage(stream):
             if private_key is None:
-                header = read_header(stream)  # type: ignore[arg-type]
+                header = read_header(stream)
                 if (header.backup_id, header.component) != (backup_id, component):
                     raise IntegrityError(
                         subject=f"{location.display}/{backup_id}/{ref.file}",
@@ -148,7 +148,7 @@ def _verify(
                     )
             else:
                 reader = ArchiveReader(
-                    stream,  # type: ignore[arg-type]
+                    stream,
                     private_key,
                     expected_backup_id=backup_id,
                     expected_component=component,

@@ -15,7 +15,7 @@ from azsbackup.archive.format import MIN_SEGMENT_SIZE, read_header
 from azsbackup.archive.reader import ArchiveReader
 from azsbackup.archive.writer import ArchiveWriter
 from azsbackup.crypto.certs import new_self_signed
-from azsbackup.providers.base import Item, ItemKind
+from azsbackup.items import Item, ItemKind
 
 BACKUP_ID = "20261124T101010Z-0badc0de"
 COMPONENT = "tree"

@@ -52,7 +52,7 @@ def test_header_is_readable_without_a_key(archive: bytes) -> None:
 
 
 def test_incompressible_segments_are_stored_and_compressible_ones_shrink() -> None:
-    from azsbackup.providers.base import Item, ItemKind
+    from azsbackup.items import Item, ItemKind
 
     noise = random.Random(7).randbytes(300_000)
     text = b"log line 42 ok\n" * 20_000

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from azsbackup.archive.tarstream import _KIND_TO_TYPE, header_bytes
-from azsbackup.providers.base import Item, ItemKind
+from azsbackup.items import Item, ItemKind
 
 # File names as os.fsdecode gives them: any text, or undecodable bytes as surrogate escapes
 names = st.one_of(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
 from azsbackup.errors import CommandFailed, InvalidValue, SourceMissing
-from azsbackup.providers.base import Item, ProviderContext
+from azsbackup.items import Item, Readable
+from azsbackup.providers.base import ProviderContext
 from azsbackup.providers.command import CommandProvider
 from azsbackup.providers.directory import DirectoryProvider
 
@@ -21,7 +21,7 @@ class ListSink:
     def __init__(self) -> None:
         self.items: dict[str, tuple[Item, bytes | None]] = {}
 
-    def add(self, item: Item, content: BinaryIO | None = None) -> None:
+    def add(self, item: Item, content: Readable | None = None) -> None:
         data = None
         if content is not None:
             parts, left = [], item.size
@@ -68,7 +68,7 @@ def test_a_file_that_changes_while_read_is_reported(tmp_path: Path) -> None:
     path.write_bytes(b"x" * 1000)
 
     class ShrinkingSink(ListSink):
-        def add(self, item: Item, content: BinaryIO | None = None) -> None:
+        def add(self, item: Item, content: Readable | None = None) -> None:
             if item.name == "growing.log":
                 path.write_bytes(b"y" * 10)  # truncated by a writer between stat and read
             super().add(item, content)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from azsbackup.errors import ExitCode, NotConfigured
+from azsbackup.errors import NotConfigured
 from azsbackup.model import SCHEMA
 from azsbackup.service.catalog import list_backups
 from azsbackup.service.controller import Controller
@@ -27,13 +27,6 @@ RECENT = 5
 class LocationReport:
     path: str
     probe: ProbeReport
-
-    @property
-    def exit_code(self) -> int:
-        error = self.probe.error
-        if error is not None:
-            return int(error.exit_code)
-        return int(ExitCode.OK)
 
     def to_dict(self) -> dict[str, Any]:
         error = self.probe.error

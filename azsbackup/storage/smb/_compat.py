@@ -1,0 +1,194 @@
+"""Every use of smbprotocol beyond its documented API, in one place.
+
+smbprotocol documents ``smbclient``'s functions and the message classes; the
+pipelined transfers, the bounded waits and the error translation also need
+attributes and behaviours it does not promise to keep. Each is wrapped here,
+with the versions it was read on and checked against, so that an upgrade
+reviews one file, and ``tests/storage/test_smb_compat.py`` fails with the name
+of whatever went missing.
+
+Checked on: smbprotocol 1.17.0 (the versions ``pyproject.toml`` allows).
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from smbprotocol import MAX_PAYLOAD_SIZE
+from smbprotocol.exceptions import SMBException, SMBOSError, SMBResponseException
+from smbprotocol.header import NtStatus
+from smbprotocol.open import SMB2ReadResponse, SMB2WriteResponse
+
+CHECKED_VERSIONS = ("1.17",)
+"""The smbprotocol releases (major.minor) every function below was read on and tested with."""
+
+PAYLOAD_UNIT: int = MAX_PAYLOAD_SIZE
+"""64 KiB: what one SMB credit pays for."""
+
+
+# --- NTSTATUS --------------------------------------------------------------------------------
+
+
+def ntstatus_of(exc: BaseException) -> int | None:
+    """The NTSTATUS an smbprotocol exception carries, if any (1.17: ``SMBOSError.ntstatus``, ``.status``)."""
+    if isinstance(exc, SMBOSError):
+        return int(exc.ntstatus)
+    if isinstance(exc, SMBResponseException):
+        return int(exc.status)
+    return None
+
+
+def known_status_names() -> dict[int, str]:
+    """The ``STATUS_*`` constants smbprotocol knows (1.17: plain class attributes of ``NtStatus``)."""
+    return {
+        int(value): name
+        for name, value in vars(NtStatus).items()
+        if name.startswith("STATUS_") and isinstance(value, int)
+    }
+
+
+# --- errors told apart by their text ---------------------------------------------------------
+# smbprotocol raises a bare SMBException (or ValueError) for these; the message is the only way to tell them
+# apart. Texts as in 1.17: session.py (encryption, guest), connection.py (credits), transport.py (connect).
+
+
+def encryption_refused(exc: BaseException) -> bool:
+    """The server cannot encrypt and the session required it."""
+    return isinstance(exc, SMBException) and "encryption is required" in str(exc)
+
+
+def guest_refused(exc: BaseException) -> bool:
+    """The server logged the user on as a guest, which cannot sign or encrypt."""
+    return isinstance(exc, SMBException) and "authenticated as a guest" in str(exc)
+
+
+def credit_shortage(exc: BaseException) -> bool:
+    """A request needed more credits than the window holds."""
+    return type(exc) is SMBException and "credits are available" in str(exc)
+
+
+def bare_timeout(exc: BaseException) -> bool:
+    """A wait for an answer ran out (an SMBException without a status that says so)."""
+    return isinstance(exc, SMBException) and "timeout" in str(exc).lower() and ntstatus_of(exc) is None
+
+
+def connect_failed(exc: BaseException) -> bool:
+    """A TCP connect failed; smbprotocol wraps the socket error (its ``__cause__``) in a ValueError."""
+    return isinstance(exc, ValueError) and str(exc).startswith("Failed to connect to")
+
+
+# --- waits -----------------------------------------------------------------------------------
+
+
+def shorten_receive_timeout(connection: Any, seconds: float) -> None:
+    """Make the receiver thread probe an idle server after ``seconds`` (1.17: ``Connection._receive_timeout``).
+
+    smbprotocol's only setting for it is an environment variable read when the
+    connection is made (600 s by default).
+    """
+    if getattr(connection, "_receive_timeout", 0) > seconds:
+        connection._receive_timeout = seconds
+
+
+def socket_of(connection: Any) -> socket.socket | None:
+    """The connection's TCP socket (1.17: ``Connection.transport._sock``), None while not connected."""
+    sock = getattr(connection.transport, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+# --- credits and requests sent without waiting -------------------------------------------------
+
+
+def credits(connection: Any) -> int:
+    """Credits the server granted that no request holds (1.17: ``Connection.sequence_window``)."""
+    window = connection.sequence_window
+    return int(window["high"] - window["low"])
+
+
+def charge(connection: Any, length: int) -> int:
+    """Credits a request of ``length`` bytes costs (one per 64 KiB with multi-credit, SMB 2.1 and later)."""
+    if not connection.supports_multi_credit:
+        return 1
+    return max(1, (length - 1) // PAYLOAD_UNIT + 1)
+
+
+def max_size(connection: Any, operation: str) -> int:
+    """The largest READ or WRITE the server negotiated (1.17: ``max_read_size`` / ``max_write_size``)."""
+    return int(getattr(connection, f"max_{operation}_size"))
+
+
+def open_of(handle: Any) -> Any:
+    """The smbprotocol ``Open`` behind an smbclient raw file (1.17: ``SMBRawIO.fd``)."""
+    return handle.fd
+
+
+def ids_of(fd: Any) -> tuple[int, int]:
+    """Session and tree ids a request on ``fd`` is sent with (1.17: ``Open.tree_connect``)."""
+    return fd.tree_connect.session.session_id, fd.tree_connect.tree_connect_id
+
+
+def file_size(handle: Any) -> int:
+    """The size of the opened file, as the server reported it on open (1.17: ``Open.end_of_file``)."""
+    return int(handle.fd.end_of_file)
+
+
+def write_request(fd: Any, data: bytes, offset: int) -> Any:
+    """A WRITE request built but not sent (1.17: ``Open.write(..., send=False)`` returns ``(message, unpack)``)."""
+    message, _ = fd.write(data, offset=offset, send=False)
+    return message
+
+
+def read_request(fd: Any, offset: int, length: int) -> Any:
+    """A READ request built but not sent (1.17: ``Open.read(..., send=False)``)."""
+    message, _ = fd.read(offset, length, send=False)
+    return message
+
+
+def send(connection: Any, message: Any, session_id: int, tree_id: int, credit_request: int) -> Any:
+    """Send a request built above; returns what :func:`receive` waits on (1.17: ``Connection.send``)."""
+    return connection.send(message, sid=session_id, tid=tree_id, credit_request=credit_request)
+
+
+def receive(connection: Any, request: Any, timeout: float) -> Any:
+    """The answer to ``request`` (1.17: ``Connection.receive``; raises on an error status)."""
+    return connection.receive(request, timeout=timeout)
+
+
+def written_count(header: Any) -> int:
+    """Bytes a WRITE answer says were written."""
+    response = SMB2WriteResponse()
+    response.unpack(header["data"].get_value())
+    return int(response["count"].get_value())
+
+
+def read_payload(header: Any) -> bytes:
+    """The data of a READ answer."""
+    response = SMB2ReadResponse()
+    response.unpack(header["data"].get_value())
+    return bytes(response["buffer"].get_value())
+
+
+# --- what a session negotiated -----------------------------------------------------------------
+
+
+def share_encrypted(session: Any, share: str) -> bool:
+    """Whether the session, or its tree connect to ``share``, encrypts (1.17: ``tree_connect_table``)."""
+    tree_encrypted = any(
+        tree.share_name.lower().endswith("\\" + share.lower()) and tree.encrypt_data
+        for tree in session.tree_connect_table.values()
+    )
+    return bool(session.encrypt_data) or tree_encrypted
+
+
+def dialect_and_cipher(connection: Any) -> tuple[int, int]:
+    """The negotiated dialect and cipher ids (1.17: ``Connection.dialect``, ``.cipher_id``)."""
+    return int(connection.dialect), int(connection.cipher_id or 0)
+
+
+def disconnect(connection: Any, *, graceful: bool, timeout: float) -> None:
+    """Log off and close (graceful), or only close the socket (1.17: ``Connection.disconnect(close=...)``)."""
+    if graceful:
+        connection.disconnect(close=True, timeout=timeout)
+    else:
+        connection.disconnect(close=False)
