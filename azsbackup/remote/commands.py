@@ -137,15 +137,15 @@ def remote_call(
 
 def local_document(command: RemoteCommand, output: list[Any]) -> dict[str, Any]:
     """What the local command would print, from the cmdlet's output."""
-    items = [_plain(item) for item in output]
+    items = [plain(item) for item in output]
     if command.collection is not None:
         return {"schema": SCHEMA, command.collection: items}
     return items[0] if items else {"schema": SCHEMA}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "ps_type"}
+        return {k: plain(v) for k, v in value.items() if k != "ps_type"}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value

@@ -25,6 +25,9 @@ from azsbackup.service.scheduler import next_scheduled
 from azsbackup.state.config_view import host_name, load_document
 
 SEVERITIES = ("Critical", "Warning")
+HEALTH_ORDER = ("Unreachable", "Critical", "Warning", "Healthy")
+"""Worst first: how the fleet view sorts controllers."""
+LOW_SPACE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -125,4 +128,23 @@ def status_document(health: ControllerHealth, now: dt.datetime) -> dict[str, Any
         "frequency_hours": health.frequency_hours,
         "next_backup": iso(health.next_backup),
         "location": health.space.to_dict() if health.space else None,
+        "health": health_of(health, now),
     }
+
+
+def health_of(health: ControllerHealth, now: dt.datetime) -> str:
+    """Critical: a critical alert, a failed or missing backup, or none succeeded for twice the frequency;
+    Warning: any other alert, a partial backup, a failed export or space for less than a week; else Healthy."""
+    newest, counts = health.newest, health.alert_counts()
+    stale = health.last_success is None or now - health.last_success > 2 * dt.timedelta(hours=health.frequency_hours)
+    if counts.get("Critical") or newest is None or newest["status"] == BackupStatus.FAILED or stale:
+        return "Critical"
+    days_left = health.space.days_left if health.space else None
+    if (
+        counts.get("Warning")
+        or newest["status"] != BackupStatus.SUCCEEDED
+        or newest["export_status"] == "Failed"
+        or (days_left is not None and days_left < LOW_SPACE_DAYS)
+    ):
+        return "Warning"
+    return "Healthy"
