@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.prometheus",
     "tests.fixtures.samba",
     "tests.fixtures.winrm",
+    "tests.fixtures.fleet",
 ]
 
 

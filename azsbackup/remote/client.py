@@ -24,9 +24,11 @@ Ctrl+C signal) and the call raises :class:`RemoteTimeout` or
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -152,6 +154,7 @@ class RemoteClient:
         if self._pool is not None:
             try:
                 self._limit_requests(None, CLEANUP_S)
+                self._last_request_ends_connection()
                 self._pool.close()
             except Exception as exc:  # closing a dead connection must not mask the real error
                 log.debug("closing the runspace pool failed: %s", type(exc).__name__)
@@ -159,6 +162,13 @@ class RemoteClient:
         if self._wsman is not None:
             self._wsman.close()
             self._wsman = None
+
+    def _last_request_ends_connection(self) -> None:
+        """Ask the host to close the connection after the next answer (the pool's Delete): the host's end
+        then closes when we are done, whenever our side's socket object is collected."""
+        session = getattr(getattr(self._wsman, "transport", None), "session", None)
+        if session is not None:
+            session.headers["Connection"] = "close"
 
     def abandon(self) -> None:
         """Drop the connection without talking to the host (after a timeout: the host may not answer)."""
@@ -239,6 +249,22 @@ class RemoteClient:
         return _Translator(self.settings, action, deadline)
 
 
+def _let_go_of_responses(exc: BaseException) -> None:
+    """Drop the HTTP responses a failed request's exceptions hold (in frames and attributes): each holds its
+    connection, which would stay open for as long as the error is kept (a fleet keeps every host's)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)
+        for name in ("response", "request"):
+            if getattr(current, name, None) is not None:
+                with contextlib.suppress(AttributeError):
+                    setattr(current, name, None)
+        current = current.__cause__ or current.__context__
+
+
 class _Translator:
     """Maps pypsrp / requests exceptions to azsbackup's remote errors (no password in any message)."""
 
@@ -255,6 +281,7 @@ class _Translator:
     ) -> None:
         if exc is None or isinstance(exc, RemoteError):
             return
+        _let_go_of_responses(exc)
         from pypsrp.exceptions import AuthenticationError, WinRMError, WinRMTransportError, WSManFaultError
         from requests.exceptions import ConnectionError as RequestsConnectionError
         from requests.exceptions import SSLError, Timeout

@@ -21,7 +21,7 @@ from typing import Any
 from azsbackup.model import iso, parse_iso
 from azsbackup.state.db import transaction
 
-SPACE_KEY = "location.space"
+SPACE_KEY = "location.space_samples"
 """The ``settings`` row holding the samples: a JSON list of [time, free, total]."""
 MAX_SAMPLES = 96
 GROWTH_WINDOW = dt.timedelta(days=7)
