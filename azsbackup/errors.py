@@ -130,6 +130,16 @@ class CertificateInvalid(ConfigError):
     hint_template = "Give a .cer (PEM or DER) with an RSA public key of at least 2048 bits."
 
 
+class StateSchemaTooNew(ConfigError):
+    """The controller's state database was written by a newer engine, with a schema this one does not know."""
+
+    code = "state-schema-too-new"
+    template = "{path} has state schema version {version}; this engine knows versions up to {supported}"
+    hint_template = (
+        "Run the azsbackup release that last used this controller, or a newer one; this engine changed nothing in it."
+    )
+
+
 # --- locks and lookups -------------------------------------------------------
 
 
@@ -435,6 +445,17 @@ def iter_error_classes(root: type[AzsBackupError] = AzsBackupError) -> Iterator[
     yield root
     for sub in root.__subclasses__():
         yield from iter_error_classes(sub)
+
+
+def error_from_document(document: dict[str, object]) -> AzsBackupError:
+    """The error another engine process reported as its JSON object: same class (by code), message and hint."""
+    cls = next((c for c in iter_error_classes() if c.code == document.get("code")), AzsBackupError)
+    error = cls.__new__(cls)
+    error.facts = {}
+    error.message = str(document.get("message") or "")
+    error.hint = str(document.get("hint") or "")
+    Exception.__init__(error, error.message)
+    return error
 
 
 def error_table_markdown() -> str:

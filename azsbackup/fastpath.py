@@ -13,7 +13,6 @@ the full command line, which also renders errors, so behaviour never differs.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -74,7 +73,9 @@ def answer(argv: list[str]) -> int | None:
         document = query(home)
     except Exception:  # the full command line runs the query again and reports the error properly
         return None
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
+    from azsbackup.jsontext import dumps
+
+    sys.stdout.write(dumps(document) + "\n")
     sys.stdout.flush()
     return 0
 

@@ -1,4 +1,4 @@
-"""Operating-system details kept in one place: owner-only files, atomic replace, fsync.
+"""Operating-system details kept in one place: owner-only files, atomic replace, fsync, detached processes.
 
 POSIX uses mode bits. Windows has no meaningful mode bits, so there the file's
 DACL is replaced with one entry for the current user (``icacls /inheritance:r
@@ -14,6 +14,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # typing stays out of config get's lean path
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Iterator
 
 IS_WINDOWS = sys.platform == "win32"
@@ -90,3 +91,52 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def spawn_detached(argv: list[str]) -> subprocess.Popen[bytes]:
+    """Start ``argv`` so that it outlives its caller, with stdout and stderr as pipes and no stdin.
+
+    POSIX: a new session (no controlling terminal, its own process group), so
+    neither the caller's exit, a hang-up of its terminal nor a signal to its
+    process group reaches it. Windows: a detached process in a new process
+    group, broken away from the caller's job object when the job allows it
+    (a WinRM shell kills the processes of its job when it closes).
+    """
+    import subprocess
+
+    def start(creationflags: int = 0) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=not IS_WINDOWS,
+            creationflags=creationflags,
+        )
+
+    if not IS_WINDOWS:
+        return start()
+    flags = _DETACHED_PROCESS | _CREATE_NEW_PROCESS_GROUP  # pragma: no cover - Windows only
+    try:  # pragma: no cover
+        return start(flags | _CREATE_BREAKAWAY_FROM_JOB)
+    except PermissionError:  # pragma: no cover - the job object refuses breakaway: stay in it
+        return start(flags)
+
+
+# Process creation flags of the Windows API (subprocess defines them only on Windows).
+_DETACHED_PROCESS = 0x00000008
+_CREATE_NEW_PROCESS_GROUP = 0x00000200
+_CREATE_BREAKAWAY_FROM_JOB = 0x01000000
+
+
+def detach_stdio() -> None:
+    """Point stdin, stdout and stderr at the null device: a detached process's caller has stopped reading."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+    finally:
+        os.close(null)

@@ -2,7 +2,7 @@
 # Set up a development environment and run azsbackup's main entry points.
 #
 #   scripts/dev.sh quickstart        set up, then run `azsbackup quickstart` (the embedded default)
-#   scripts/dev.sh test [ARGS]       set up (incl. Samba), then the whole suite: lint, types, every test
+#   scripts/dev.sh test [ARGS]       set up (incl. Samba), then the whole suite: lint, types, layers, every test
 #   scripts/dev.sh test-quick [ARGS] the same without the tests marked slow
 #   scripts/dev.sh shell             set up, then print how to activate the virtual environment
 #
@@ -56,6 +56,8 @@ run_checks() {
     "$VENV/bin/ruff" format --check azsbackup tests bench
     echo "== mypy --strict" >&2
     "$VENV/bin/mypy"
+    echo "== import-linter (the layers of docs/design.md)" >&2
+    "$VENV/bin/lint-imports" --no-cache
 }
 
 cmd=${1:-}

@@ -2,6 +2,7 @@
 # Install the real components the test suite runs against, when they are missing (idempotent; root or sudo):
 #   samba (smbd, pdbedit) and smbclient   the SMB tests' server (tests/fixtures/samba.py) and the share benchmark
 #   restic, borgbackup, zstd, GNU time    the peers and measurements of the benchmark smoke test
+#   faketime (libfaketime)                the scheduler tests' compressed clock (tests/fixtures/clock.py)
 #   prometheus, prometheus-alertmanager   the metrics and alert tests' servers (tests/fixtures/prometheus.py),
 #                                         and promtool for the metric and rule checks; never started as services
 # Nothing is started or configured: the test fixtures run their own smbd on loopback.
@@ -17,6 +18,7 @@ have restic || need[restic]=1
 have borg || need[borgbackup]=1
 have zstd || need[zstd]=1
 [ -x /usr/bin/time ] || need[time]=1
+have faketime || need[faketime]=1
 have prometheus || need[prometheus]=1
 have promtool || need[prometheus]=1
 have prometheus-alertmanager || need[prometheus-alertmanager]=1

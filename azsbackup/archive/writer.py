@@ -17,7 +17,7 @@ import hashlib
 import os
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -95,7 +95,9 @@ class ArchiveWriter:
         segment_size: int = DEFAULT_SEGMENT_SIZE,
         level: int = 3,
         workers: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
+        """``progress`` is called with the bytes of file content taken so far, once per segment."""
         data_key = os.urandom(KEY_SIZE)
         prefix = os.urandom(NONCE_PREFIX_SIZE)
         header = encode_header(
@@ -126,6 +128,8 @@ class ArchiveWriter:
         self._held: bytearray | None = None
         self._counter = 0
         self._raw = 0
+        self._content = 0
+        self._progress = progress or (lambda _n: None)
         self._items = 0
         self._closed = False
         self.stats: ArchiveStats | None = None
@@ -173,6 +177,7 @@ class ArchiveWriter:
                 )
             self._fill += got
             self._raw += got
+            self._content += got
             left -= got
             if self._fill == self._segment_size:
                 self._segment_full()
@@ -185,6 +190,7 @@ class ArchiveWriter:
         self._buffer = bytearray(self._segment_size)
         self._view = memoryview(self._buffer)
         self._fill = 0
+        self._progress(self._content)
 
     def _submit(self, data: bytes | bytearray, *, last: bool) -> None:
         self._pending.append(self._pool.submit(self._seal, self._counter, data, last))
@@ -202,9 +208,24 @@ class ArchiveWriter:
     # --- completion -----------------------------------------------------------------------------
 
     def close(self) -> ArchiveStats:
-        """Write the end of the tar stream, seal the final segment, and wait for every write."""
+        """Write the end of the tar stream, seal the final segment, and wait for every write.
+
+        If any of that fails, the archive is abandoned (:meth:`abort`) before
+        the error is raised: no thread outlives a failed close.
+        """
         if self.stats is not None:
             return self.stats
+        try:
+            self._finish()
+        except BaseException:
+            self.abort()
+            raise
+        self._pool.shutdown()
+        self._output.shutdown()
+        self.stats = ArchiveStats(self._raw, self._stored, self._counter, self._items)
+        return self.stats
+
+    def _finish(self) -> None:
         self._write(END_OF_ARCHIVE)
         tail = bytes(self._view[: self._fill])
         if self._held is not None:
@@ -219,12 +240,10 @@ class ArchiveWriter:
             self._emit(self._pending.popleft().result())
         while self._writes:
             self._writes.popleft().result()
-        self._pool.shutdown()
-        self._output.shutdown()
-        self.stats = ArchiveStats(self._raw, self._stored, self._counter, self._items)
-        return self.stats
+        self._progress(self._content)
 
     def abort(self) -> None:
+        """Abandon the archive: cancel what has not started, and wait for the threads to end."""
         for future in self._pending:
             future.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)

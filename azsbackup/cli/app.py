@@ -10,7 +10,7 @@ environment; never from argv.
 
 from __future__ import annotations
 
-import json
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,8 @@ import click
 
 from azsbackup.errors import AzsBackupError, InvalidValue
 from azsbackup.events import Event, EventSink
+from azsbackup.jsontext import dumps, printable
+from azsbackup.model import human_size
 from azsbackup.state.secrets import SuppliedSecrets, parse_secrets_json
 
 if TYPE_CHECKING:
@@ -90,22 +92,21 @@ class App:
     def result(self, document: dict[str, Any] | list[Any], human: str | None = None) -> None:
         """Print the command's result: the JSON document, or the human rendering."""
         if self.json_output:
-            click.echo(json.dumps(document, ensure_ascii=False, default=str))
+            click.echo(dumps(document))
         elif human is not None:
-            click.echo(human)
+            click.echo(printable(human))
 
     def _render_event(self, event: Event) -> None:
         if self.log_json:
-            _write_line(sys.stderr, json.dumps(event, ensure_ascii=False, default=str))
+            _write_line(sys.stderr, dumps(event))
             return
         kind = event.get("type")
         if kind == "warning":
             _write_line(sys.stderr, click.style("warning: ", fg="yellow") + str(event.get("message")))
         elif kind == "progress" and sys.stderr.isatty() and not self.json_output:
-            percent = event.get("percent")
-            text = f"{event.get('activity')}: {event.get('status')}" + (f" [{percent}%]" if percent is not None else "")
-            sys.stderr.write("\r\033[K" + text)
-            if percent == 100:
+            width = shutil.get_terminal_size().columns
+            sys.stderr.write("\r\033[K" + progress_line(event)[: max(width - 1, 20)])
+            if event.get("percent") == 100:
                 sys.stderr.write("\n")
             sys.stderr.flush()
         elif kind == "log" and self.debug:
@@ -114,17 +115,39 @@ class App:
     def error(self, exc: AzsBackupError) -> None:
         doc = exc.to_dict()
         if self.json_output:
-            click.echo(json.dumps(doc, ensure_ascii=False))
+            click.echo(dumps(doc))
         if self.log_json:
-            _write_line(sys.stderr, json.dumps(doc, ensure_ascii=False))
+            _write_line(sys.stderr, dumps(doc))
         elif not self.json_output:
             _write_line(sys.stderr, click.style("error: ", fg="red", bold=True) + exc.message)
             if exc.hint:
                 _write_line(sys.stderr, click.style("hint: ", fg="cyan") + exc.hint)
 
 
+BAR_WIDTH = 24
+
+
+def progress_line(event: Event) -> str:
+    """A progress event as one terminal line: ``Backup: tree (1/3) [#####-----]  42% 1.2/2.9 GiB 85.0 MiB/s 0:20``."""
+    line = f"{event.get('activity')}: {event.get('status')}"
+    percent = event.get("percent")
+    if percent is not None:
+        filled = BAR_WIDTH * percent // 100
+        line += f" [{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {percent:3d}%"
+    done, total = event.get("bytes_done"), event.get("bytes_total")
+    if done is not None:
+        line += f" {human_size(done)}" + (f" of {human_size(total)}" if total is not None else "")
+    if event.get("rate"):
+        line += f" {human_size(event['rate'])}/s"
+    remaining = event.get("seconds_remaining")
+    if remaining is not None and percent != 100:
+        minutes, seconds = divmod(int(remaining), 60)
+        line += f" {minutes}:{seconds:02d} left"
+    return line
+
+
 def _write_line(stream: TextIO, text: str) -> None:
-    stream.write(text + "\n")
+    stream.write(printable(text) + "\n")
     stream.flush()
 
 

@@ -54,12 +54,24 @@ def backup_group() -> None:
 
 
 @backup_group.command("start")
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Run the backup in a process of its own: print its job id and return at once (follow it: job show ID).",
+)
+@click.option("--detached", is_flag=True, hidden=True, help="The process --no-wait starts.")
 @pass_app
-def backup_start(app: App) -> int:
+def backup_start(app: App, no_wait: bool, detached: bool) -> int:
     """Back up every component now (does not move the next scheduled backup)."""
-    from azsbackup.service.backup import run_backup
+    from azsbackup.cli.detach import announce_started, start_detached
+    from azsbackup.service.backup import BackupOptions, run_backup
 
-    record = run_backup(app.controller(), app.events)
+    if no_wait:
+        doc = start_detached(app.controller().home)
+        app.result(doc, f"backup started as job {doc['job_id']}; follow it with: azsbackup job show {doc['job_id']}")
+        return ExitCode.OK
+    options = BackupOptions(on_started=announce_started if detached else None)
+    record = run_backup(app.controller(), app.events, options)
     doc = {"schema": SCHEMA, **record.to_dict()}
     app.result(doc, backup_human(doc))
     exit_code = EXIT_BY_STATUS[record.status]

@@ -105,39 +105,24 @@ def scheduler_group() -> None:
     """Scheduled backups."""
 
 
-FREQUENCY_SECONDS = click.option(
-    "--frequency-seconds",
-    type=click.IntRange(1, 86400),
-    hidden=True,
-    help="Override the frequency in seconds (tests and demos only; see docs/operations.md).",
-)
-
-
 @scheduler_group.command("run")
-@FREQUENCY_SECONDS
 @pass_app
-def scheduler_run(app: App, frequency_seconds: int | None) -> None:
+def scheduler_run(app: App) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl+C (for systemd or a Windows service)."""
-    import datetime as dt
-
     from azsbackup.service.scheduler import Scheduler
 
-    frequency = dt.timedelta(seconds=frequency_seconds) if frequency_seconds else None
-    scheduler = Scheduler(app.controller(), app.events, frequency=frequency)
+    scheduler = Scheduler(app.controller(), app.events)
     with scheduler.signals():
         scheduler.run()
 
 
 @scheduler_group.command("status")
-@FREQUENCY_SECONDS
 @pass_app
-def scheduler_status(app: App, frequency_seconds: int | None) -> None:
+def scheduler_status(app: App) -> None:
     """Show whether scheduled backups are enabled, and the last and next backup times."""
-    import datetime as dt
-
     from azsbackup.service.scheduler import scheduler_status as status
 
-    doc = status(app.controller(), dt.timedelta(seconds=frequency_seconds) if frequency_seconds else None)
+    doc = status(app.controller())
     lines = [
         f"Scheduler:    {'enabled' if doc['enabled'] else 'disabled'} (every {doc['frequency_hours']:g} h)",
         f"Last backup:  {doc['last_backup'] or '(none)'}",
@@ -279,8 +264,8 @@ def fleet_status_table(results: list[Any]) -> str:
                 last.get("status") or "-",
                 human_age(s.get("age_s")),
                 export,
-                str(s["alerts"].get("Critical", 0)),
-                str(s["alerts"].get("Warning", 0)),
+                str(s["alerts"].get("critical", 0)),
+                str(s["alerts"].get("warning", 0)),
                 s.get("next_backup") or ("-" if s.get("scheduler_enabled") else "off"),
                 (human_size(location["free"]) + (f" ({days:g} days)" if days is not None else "")) if location else "-",
             ]
@@ -297,7 +282,7 @@ def prune(app: App, dry_run: bool) -> None:
 
     report = run_prune(app.controller(), app.events, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
-    lines = [f"{verb} {p['location']}:{p['path']}" for p in report.paths] or ["nothing to prune"]
+    lines = [f"{verb} {path}" for path in report.relative_paths] or ["nothing to prune"]
     app.result(report.to_dict(), "\n".join(lines))
 
 
@@ -307,12 +292,28 @@ def location_group() -> None:
 
 
 @location_group.command("test")
+@click.option(
+    "--path", "candidate_path", help="Test this share or folder instead of the configured one (nothing is saved)."
+)
+@click.option("--username", help="Account for --path (DOMAIN\\user); the password as for config set.")
+@click.option("--password-stdin", is_flag=True, help="Read the password for --path from one line of stdin.")
 @pass_app
-def location_test(app: App) -> int:
-    """Check the external location: connect, log on, encryption, write/read/rename/delete, space, forecast."""
-    from azsbackup.service.location_check import check_location
+def location_test(app: App, candidate_path: str | None, username: str | None, password_stdin: bool) -> int:
+    """Check the external location: connect, log on, encryption, write/read/rename/delete, space, forecast.
 
-    report = check_location(app.controller())
+    With --path, check a candidate location before it is configured; the configuration is not changed.
+    """
+    from azsbackup.errors import InvalidValue
+    from azsbackup.service.location_check import check_location
+    from azsbackup.storage.paths import Credentials
+
+    candidate = None
+    if candidate_path is not None:
+        password = app.secret("password", from_stdin_line=password_stdin, field_name="password")
+        candidate = (candidate_path, Credentials(username or "", password or ""))
+    elif username is not None or password_stdin:
+        raise InvalidValue(field="--username/--password-stdin", value="given without --path", allowed="--path P")
+    report = check_location(app.controller(), candidate)
     doc = report.to_dict()
     app.result(doc, location_human(doc))
     error = report.probe.error

@@ -8,22 +8,26 @@ host's code.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from azsbackup.cli.app import App, table
 from azsbackup.errors import ExitCode, NotConfigured
+from azsbackup.jsontext import dumps
 
 if TYPE_CHECKING:
-    from azsbackup.remote.fleet import Fleet, HostResult
+    from azsbackup.remote.commands import ParsedCommand
+    from azsbackup.remote.fleet import Fleet, HostResult, HostSession
 
 
-def _leaf(ctx: click.Context) -> tuple[tuple[str, ...], dict[str, object]]:
-    """Resolve the sub-command chain without running it: its path and parsed parameters."""
+def _leaf(ctx: click.Context) -> ParsedCommand:
+    """Resolve the sub-command chain without running it: its words, arguments and the options given."""
+    from azsbackup.remote.commands import ParsedCommand
+
     path: list[str] = []
     command: click.Command = ctx.command
     current = ctx
@@ -35,7 +39,18 @@ def _leaf(ctx: click.Context) -> tuple[tuple[str, ...], dict[str, object]]:
         path.append(name)
         current = sub.make_context(name, rest, parent=current)
         command = sub
-    return tuple(path), dict(current.params)
+    arguments = [current.params[p.name] for p in command.params if isinstance(p, click.Argument) and p.name]
+    options: dict[str, object] = {}
+    for param in command.params:
+        given = current.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT
+        if not isinstance(param, click.Option) or not given:
+            continue
+        value = current.params[param.name or ""]
+        if param.secondary_opts and value is False:  # --no-scheduler: the flag that was given
+            options.update(dict.fromkeys(param.secondary_opts, True))
+        else:
+            options.update(dict.fromkeys(param.opts, value))
+    return ParsedCommand(tuple(path), arguments, options)
 
 
 def _human(path: tuple[str, ...], document: dict[str, Any]) -> str:
@@ -56,7 +71,7 @@ def _human(path: tuple[str, ...], document: dict[str, Any]) -> str:
         ("location", "test"): location_human,
     }
     renderer = renderers.get(path)
-    return renderer(document) if renderer else json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    return renderer(document) if renderer else dumps(document, indent=2)
 
 
 FLEET_COMMANDS = {("fleet", "status"), ("report",)}
@@ -68,21 +83,48 @@ def run_remote(ctx: click.Context) -> int | None:
     from azsbackup.remote.commands import local_document, remote_call
 
     app: App = ctx.obj
-    path, params = _leaf(ctx)
-    if path in FLEET_COMMANDS:
+    parsed = _leaf(ctx)
+    if parsed.words in FLEET_COMMANDS:
         return None
-    command, arguments = remote_call(path, params, lambda key: app.secret(key, from_stdin_line=False, field_name=key))
+    cmdlet, variant, arguments = remote_call(parsed, lambda key: app.secret(key, from_stdin_line=False, field_name=key))
+
+    def work(session: HostSession) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        output = session.invoke(cmdlet.name, arguments)
+        return local_document(variant, output), session.errors
+
     with open_fleet(app) as fleet:
-        results = fleet.invoke(command.cmdlet, arguments)
-    results = [replace(r, result=local_document(command, r.result)) if r.ok else r for r in results]
-    if not is_fan_out(app):
+        outcomes = fleet.run(work)
+    fan_out = is_fan_out(app)
+    results: list[HostResult] = []
+    codes: list[int] = []
+    for outcome in outcomes:
+        if outcome.error is not None:
+            results.append(outcome)
+            codes.append(int(outcome.error.exit_code))
+            continue
+        document, errors = outcome.result
+        code = document_exit_code(document)
+        for error_id, message in errors:  # e.g. an export that failed after a good backup: its exit code
+            app.events.warning("remote-error", f"{outcome.host}: {message}" if fan_out else message, error_id)
+            code = code or _exit_code_of(error_id)
+        results.append(replace(outcome, result=document))
+        codes.append(code)
+    if not fan_out:
         (only,) = results
         if only.error is not None:
             raise only.error
-        app.result(only.result, _human(path, only.result))
-        return document_exit_code(only.result)
-    app.result([r.to_dict() for r in results], fleet_table(path, results))
-    return worst_exit_code(host_exit_code(r) for r in results)
+        app.result(only.result, _human(parsed.words, only.result))
+        return codes[0]
+    app.result([r.to_dict() for r in results], fleet_table(parsed.words, results))
+    return worst_exit_code(codes)
+
+
+def _exit_code_of(error_id: str) -> int:
+    """The exit code of a remote AzsBackup.<code> error, as a local run of the same command exits."""
+    from azsbackup.errors import iter_error_classes
+
+    code = error_id.split(",", 1)[0].removeprefix("AzsBackup.")
+    return next((int(c.exit_code) for c in iter_error_classes() if c.code == code), int(ExitCode.ERROR))
 
 
 def is_fan_out(app: App) -> bool:

@@ -8,7 +8,8 @@ caller did not give fails loudly in the tests instead of printing an empty
 string to an operator.
 
 Titles follow Azure Stack's wording where it has one, so operators recognise
-them.
+them. Each command a remediation names is written twice, for both kinds of
+operator: ``'azsbackup …' (PowerShell: 'Verb-AzsBackup… -Parameter …')``.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ CATALOGUE: dict[str, AlertDefinition] = {
             CRIT,
             "Backup failed because of an unknown error",
             "Backup {{ backup_id }} failed: {{ error }}.",
-            "Run 'azsbackup backup start' again. If it fails again, run it with --debug and keep the output "
-            "for support (azsbackup job show {{ job_id }}).",
+            "Run 'azsbackup backup start' (PowerShell: 'Start-AzsBackup') again. If it fails again, run it "
+            "with --debug and keep the output and the job's events for support: 'azsbackup job show {{ job_id }}' "
+            "(PowerShell: 'Get-AzsBackupJob -Id {{ job_id }}').",
             failure=True,
         ),
         _d(
@@ -62,8 +64,10 @@ CATALOGUE: dict[str, AlertDefinition] = {
             CRIT,
             "Backup failed",
             "No component of backup {{ backup_id }} could be backed up. First error: {{ error }}.",
-            "Check each component's source with 'azsbackup component list' and the job's events with "
-            "'azsbackup job show {{ job_id }}', fix the cause, then run 'azsbackup backup start'.",
+            "Check each component's source with 'azsbackup component list' (PowerShell: "
+            "'Get-AzsBackupComponent') and the job's events with 'azsbackup job show {{ job_id }}' (PowerShell: "
+            "'Get-AzsBackupJob -Id {{ job_id }}'), fix the cause, then run 'azsbackup backup start' "
+            "(PowerShell: 'Start-AzsBackup').",
             failure=True,
         ),
         _d(
@@ -72,8 +76,9 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "Backup failed because of network connectivity issues",
             "The file server of {{ path }} could not be reached: {{ error }}.",
             "Check that the file server is running, that its name resolves from this controller and that TCP "
-            "port {{ port }} is open between them; then run 'azsbackup location test'. The backup is safe in "
-            "the internal store and will be exported by the next run.",
+            "port {{ port }} is open between them; then run 'azsbackup location test' (PowerShell: "
+            "'Test-AzsBackupLocation'). The backup is safe in the internal store and will be exported by the "
+            "next run.",
             failure=True,
         ),
         _d(
@@ -82,7 +87,9 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "Backup failed because backup file share path is not valid",
             "The share or folder {{ path }} does not exist: {{ error }}.",
             "Map the share from another computer to check the path. If it is wrong, set the right one with "
-            "'azsbackup config set --path \\\\server\\share\\folder' and run 'azsbackup location test'.",
+            "'azsbackup config set --path \\\\server\\share\\folder' (PowerShell: 'Set-AzsBackupConfiguration "
+            "-Path \\\\server\\share\\folder') and run 'azsbackup location test' (PowerShell: "
+            "'Test-AzsBackupLocation').",
             failure=True,
         ),
         _d(
@@ -91,7 +98,8 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "Backup failed because can't access backup share",
             "The file server rejected the account {{ username }} for {{ path }}: {{ error }}.",
             "Map the share from another computer with the same account to check the credentials, then update "
-            "them with 'azsbackup config set --username DOMAIN\\user --password-stdin'.",
+            "them with 'azsbackup config set --username DOMAIN\\user --password-stdin' (PowerShell: "
+            "'Set-AzsBackupConfiguration -Username DOMAIN\\user -Password (Read-Host -AsSecureString)').",
             failure=True,
         ),
         _d(
@@ -100,7 +108,7 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "Cannot write to the backup file share",
             "{{ path }} is reachable but {{ username }} cannot write to it: {{ error }}.",
             "Give the account read and write permission on the share and on the folder, then run "
-            "'azsbackup location test'.",
+            "'azsbackup location test' (PowerShell: 'Test-AzsBackupLocation').",
             failure=True,
         ),
         _d(
@@ -108,9 +116,10 @@ CATALOGUE: dict[str, AlertDefinition] = {
             CRIT,
             "Backup failed because file share is full",
             "{{ path }} ran out of space while backup {{ backup_id }} was exported ({{ free }} free).",
-            "Add capacity to the share, or lower the retention period to keep fewer backups "
-            "('azsbackup config set --retention-days N'; copy older backups elsewhere first if you need "
-            "them). The next run exports the missing backups.",
+            "Add capacity to the share, or lower the retention period to keep fewer backups with "
+            "'azsbackup config set --retention-days N' (PowerShell: 'Set-AzsBackupConfiguration "
+            "-BackupRetentionPeriodInDays N'); copy older backups elsewhere first if you need them. The next "
+            "run exports the missing backups.",
             failure=True,
         ),
         _d(
@@ -118,8 +127,8 @@ CATALOGUE: dict[str, AlertDefinition] = {
             CRIT,
             "Backup failed during file copy to external share",
             "Backup {{ backup_id }} is complete in the internal store but its copy to {{ path }} failed: {{ error }}.",
-            "Run 'azsbackup location test' to find the cause. The next backup run copies every backup the "
-            "share is missing.",
+            "Run 'azsbackup location test' (PowerShell: 'Test-AzsBackupLocation') to find the cause. The next "
+            "backup run copies every backup the share is missing.",
             failure=True,
         ),
         _d(
@@ -127,8 +136,9 @@ CATALOGUE: dict[str, AlertDefinition] = {
             WARN,
             "Backup only partially completed because of an unexpected error",
             "Backup {{ backup_id }} completed for {{ succeeded }} of {{ total }} components; failed: {{ failed }}.",
-            "See why each component failed with 'azsbackup backup show {{ backup_id }}', fix it, then run "
-            "'azsbackup backup start'.",
+            "See why each component failed with 'azsbackup backup show {{ backup_id }}' (PowerShell: "
+            "'Get-AzsBackup -Id {{ backup_id }}'), fix it, then run 'azsbackup backup start' (PowerShell: "
+            "'Start-AzsBackup').",
             failure=True,
         ),
         _d(
@@ -136,54 +146,65 @@ CATALOGUE: dict[str, AlertDefinition] = {
             WARN,
             "The backup file share is almost full",
             "{{ path }} has {{ free }} free; the {{ kept }} backups the retention keeps need about {{ needed }}.",
-            "Add capacity to the share or lower the retention period before backups start failing.",
+            "Add capacity to the share, or lower the retention period with 'azsbackup config set "
+            "--retention-days N' (PowerShell: 'Set-AzsBackupConfiguration -BackupRetentionPeriodInDays N'), "
+            "before backups start failing.",
         ),
         _d(
             "backup-skipped",
             WARN,
             "The scheduled backup was skipped due to a conflict with unfinished or failed operations",
             "The backup scheduled for {{ scheduled }} did not start: {{ reason }}.",
-            "Wait for the running operation to finish ('azsbackup job list'), then run 'azsbackup backup "
-            "start' or let the next scheduled backup at {{ next }} run.",
+            "Wait for the running operation to finish: 'azsbackup job list' (PowerShell: 'Get-AzsBackupJob') "
+            "shows it. Then run 'azsbackup backup start' (PowerShell: 'Start-AzsBackup') or let the next "
+            "scheduled backup at {{ next }} run.",
         ),
         _d(
             "scheduler-disabled",
             WARN,
             "Infrastructure backups are paused",
             "Scheduled backups are disabled; the last backup was {{ last_backup }}.",
-            "Enable them with 'azsbackup config set --scheduler', or take on-demand backups with "
-            "'azsbackup backup start'.",
+            "Enable them with 'azsbackup config set --scheduler' (PowerShell: 'Set-AzsBackupConfiguration "
+            "-IsBackupSchedulerEnabled $true'), or take on-demand backups with 'azsbackup backup start' "
+            "(PowerShell: 'Start-AzsBackup').",
         ),
         _d(
             "backup-overdue",
             WARN,
             "No successful backup within the backup frequency",
             "The last successful backup was {{ last_backup }}, more than {{ frequency_hours }} hours ago.",
-            "Check the scheduler ('azsbackup scheduler status') and recent jobs ('azsbackup job list "
-            "--status Failed'), then run 'azsbackup backup start'.",
+            "Check that scheduled backups are enabled with 'azsbackup config get' (PowerShell: "
+            "'Get-AzsBackupConfiguration') and why recent jobs failed with 'azsbackup job list --status Failed' "
+            "(PowerShell: 'Get-AzsBackupJob -Status Failed'), then run 'azsbackup backup start' (PowerShell: "
+            "'Start-AzsBackup').",
         ),
         _d(
             "certificate-expiring",
             WARN,
             "The backup encryption certificate expires soon",
             "The certificate {{ thumbprint }} ({{ subject }}) expires on {{ not_after }}.",
-            "Create a new pair ('azsbackup cert new'), configure the .cer with 'azsbackup config set "
-            "--encryption-cert', and keep the old .pfx: older backups still need it.",
+            "Create a new pair with 'azsbackup cert new' (PowerShell: 'New-AzsBackupEncryptionCertificate'), "
+            "configure the .cer with 'azsbackup config set --encryption-cert FILE.cer' (PowerShell: "
+            "'Set-AzsBackupConfiguration -EncryptionCertPath FILE.cer'), and keep the old .pfx: older backups "
+            "still need it.",
         ),
         _d(
             "certificate-expired",
             CRIT,
             "The backup encryption certificate has expired",
             "The certificate {{ thumbprint }} ({{ subject }}) expired on {{ not_after }}.",
-            "Create a new pair ('azsbackup cert new') and configure it with 'azsbackup config set "
-            "--encryption-cert'. Keep the old .pfx for the backups made with it.",
+            "Create a new pair with 'azsbackup cert new' (PowerShell: 'New-AzsBackupEncryptionCertificate') "
+            "and configure the .cer with 'azsbackup config set --encryption-cert FILE.cer' (PowerShell: "
+            "'Set-AzsBackupConfiguration -EncryptionCertPath FILE.cer'). Keep the old .pfx for the backups "
+            "made with it.",
         ),
         _d(
             "retention-failed",
             WARN,
             "Backup could not be deleted",
             "Retention could not delete backup {{ backup_id }} from {{ location }}: {{ error }}.",
-            "Check the account's delete permission on {{ location }}, then run 'azsbackup prune'.",
+            "Check the account's delete permission on {{ location }}, then run 'azsbackup prune' (PowerShell: "
+            "'Invoke-AzsPruneBackupLocationExternalStore').",
         ),
     )
 }

@@ -7,7 +7,6 @@ notification problem must never fail a backup.
 
 from __future__ import annotations
 
-import json
 import smtplib
 import ssl
 import urllib.error
@@ -17,6 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from azsbackup import __version__
+from azsbackup.jsontext import dumps, printable
 
 TIMEOUT_S = 10.0
 
@@ -48,11 +48,13 @@ def send_email(settings: SmtpSettings, action: str, alert: dict[str, Any], contr
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = ", ".join(settings.recipients)
-    message["Subject"] = subject_of(action, alert)
+    message["Subject"] = printable(subject_of(action, alert))
     message.set_content(
-        f"Controller: {controller}\nAlert {alert['id']} ({alert['code']}) {action}.\n\n"
-        f"{alert['description']}\n\nWhat to do:\n{alert['remediation']}\n\n"
-        f"First seen {alert['first_seen']}, last seen {alert['last_seen']}, {alert['count']} time(s).\n"
+        printable(
+            f"Controller: {controller}\nAlert {alert['id']} ({alert['code']}) {action}.\n\n"
+            f"{alert['description']}\n\nWhat to do:\n{alert['remediation']}\n\n"
+            f"First seen {alert['first_seen']}, last seen {alert['last_seen']}, {alert['count']} time(s).\n"
+        )
     )
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S) as smtp:
@@ -66,7 +68,7 @@ def send_email(settings: SmtpSettings, action: str, alert: dict[str, Any], contr
 
 
 def post_webhook(url: str, action: str, alert: dict[str, Any], controller: str) -> None:
-    body = json.dumps(
+    body = dumps(
         {"schema": "azsbackup/1", "event": f"alert.{action}", "controller": controller, "alert": alert}
     ).encode("utf-8")
     request = urllib.request.Request(  # noqa: S310 - the operator configures an http(s) URL; the scheme is checked

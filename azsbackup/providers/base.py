@@ -54,9 +54,15 @@ class ProviderContext:
     warnings: list[EngineWarning] = field(default_factory=list)
     on_progress: Callable[[int], None] = lambda _n: None
     """Called with the number of source bytes just read or written."""
+    on_expected_bytes: Callable[[int], None] = lambda _n: None
+    """Told how many bytes of file content the backup will read, once the provider knows."""
 
     def warn(self, code: str, message: str, subject: str = "") -> None:
         self.warnings.append(EngineWarning(code, message, subject))
+
+    def expect_bytes(self, count: int) -> None:
+        """Announce the bytes of file content about to be backed up (a scan's sum, a snapshot's size)."""
+        self.on_expected_bytes(count)
 
 
 @dataclass(frozen=True)

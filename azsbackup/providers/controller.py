@@ -67,6 +67,7 @@ class ControllerProvider:
             public_config = self._snapshot(database, snapshot)
             with open(snapshot, "rb") as fh:
                 size = snapshot.stat().st_size
+                ctx.expect_bytes(size + len(public_config))
                 sink.add(Item("state.db", ItemKind.FILE, 0o600, mtime_ns, size), fh)
                 ctx.on_progress(size)
         sink.add(

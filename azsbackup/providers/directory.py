@@ -138,9 +138,37 @@ class DirectoryProvider:
             if is_dir:
                 yield from self._walk(Path(entry.path), child_rel, ctx)
 
+    def _content_bytes(self) -> int:
+        """The sizes of the regular files the walk will back up, summed: a lean walk for progress only.
+
+        No sorting, no warnings (the real walk reports what it cannot read), and
+        a ``stat`` only for regular files (``DirEntry`` knows the others' type).
+        """
+        total = 0
+        pending = [(self.path, "")]
+        while pending:
+            directory, rel = pending.pop()
+            try:
+                with os.scandir(directory) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            for entry in entries:
+                child_rel = f"{rel}/{entry.name}" if rel else entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if self._selected(child_rel, True):
+                            pending.append((Path(entry.path), child_rel))
+                    elif entry.is_file(follow_symlinks=False) and self._selected(child_rel, False):
+                        total += entry.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue
+        return total
+
     def backup(self, sink: ItemSink, ctx: ProviderContext) -> None:
         if not self.path.is_dir():
             raise SourceMissing(component=self.component, path=str(self.path))
+        ctx.expect_bytes(self._content_bytes())
         pending_dirs: list[tuple[str, os.stat_result]] = []
         for rel, st, path in self._walk(self.path, "", ctx):
             if stat.S_ISDIR(st.st_mode):

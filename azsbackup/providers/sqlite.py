@@ -61,6 +61,7 @@ class SqliteProvider:
             snapshot = Path(tmp) / self.path.name
             self._snapshot(snapshot)
             size = snapshot.stat().st_size
+            ctx.expect_bytes(size)
             with open(snapshot, "rb") as fh:
                 sink.add(Item(self.path.name, ItemKind.FILE, mode, self.path.stat().st_mtime_ns, size), fh)
             ctx.on_progress(size)

@@ -132,7 +132,9 @@ class WinRMProvider:
     def backup(self, sink: ItemSink, ctx: ProviderContext) -> None:
         root = str(self._settings["remote_path"]).rstrip("/\\")
         with self._client() as client:
-            for entry in self._tree(client):
+            entries = list(self._tree(client))
+            ctx.expect_bytes(sum(int(e["Size"]) for e in entries if e["Type"] != "Directory"))
+            for entry in entries:
                 name, mtime = str(entry["RelativePath"]), int(entry["MtimeNs"])
                 if entry["Type"] == "Directory":
                     sink.add(Item(name, ItemKind.DIRECTORY, 0o755, mtime))

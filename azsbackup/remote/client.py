@@ -53,6 +53,24 @@ CLEANUP_S = 5.0
 """HTTP time allowed for stopping a pipeline and closing the pool once a call gave up."""
 
 
+class SecureText(str):
+    """A parameter value sent as a SecureString (encrypted with the session key), as a [securestring]
+    parameter needs: PowerShell does not convert a plain string to one."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SecureText(***)"
+
+
+@dataclass(frozen=True)
+class RemoteCredential:
+    """A parameter value sent as a PSCredential (its password as a SecureString)."""
+
+    username: str
+    password: str = field(repr=False)
+
+
 @dataclass
 class RemoteSettings:
     host: str
@@ -97,7 +115,8 @@ class RemoteClient:
         self._on_warning = on_warning or (lambda message: log.warning("%s: %s", settings.host, message))
         self._wsman: Any = None
         self._pool: Any = None
-
+        self.errors: list[tuple[str, str]] = []
+        """The non-terminating errors of the last call: (FullyQualifiedErrorId, message)."""
         if not settings.ssl:
             log.warning("%s: WinRM over plain HTTP: only message encryption protects the traffic", settings.host)
         if settings.cert_validation is False:
@@ -201,12 +220,10 @@ class RemoteClient:
         pool = self._open(deadline)
         shell = PowerShell(pool)
         shell.add_cmdlet(command)
-        for name, value in (parameters or {}).items():
-            if value is True:
-                shell.add_parameter(name)  # a switch
-            elif value is not None and value is not False:
-                shell.add_parameter(name, value)
         with self._translating(command, deadline):
+            for name, value in (parameters or {}).items():
+                if value is not None:  # a bool goes as -Name:$true / -Name:$false: right for [switch] and [bool]
+                    shell.add_parameter(name, self._wire_value(pool, value))
             self._limit_requests(deadline)
             shell.begin_invoke()
             self._wait(shell, command, deadline, cancel)
@@ -215,11 +232,11 @@ class RemoteClient:
             shell.close()
         for warning in shell.streams.warning:
             self._on_warning(str(warning))
+        records = [(getattr(r, "fq_error", None) or "unknown", str(r)) for r in shell.streams.error]
         if shell.had_errors:
-            record = shell.streams.error[0] if shell.streams.error else None
-            error_id = getattr(record, "fq_error", None) or "unknown"
-            message = str(record) if record is not None else "the remote command failed"
+            error_id, message = records[0] if records else ("unknown", "the remote command failed")
             raise RemoteCommandError(host=self.settings.host, error_id=error_id, detail=message)
+        self.errors = records
         return [to_python(item) for item in shell.output]
 
     def _wait(self, shell: Any, command: str, deadline: float | None, cancel: threading.Event | None) -> None:
@@ -244,6 +261,19 @@ class RemoteClient:
             shell.stop()
         except Exception as exc:
             log.debug("%s: stopping the pipeline failed: %s", self.settings.host, type(exc).__name__)
+
+    @staticmethod
+    def _wire_value(pool: Any, value: Any) -> Any:
+        """Secrets as SecureStrings, which need the session key exchanged first (once per pool)."""
+        if not isinstance(value, SecureText | RemoteCredential):
+            return value
+        from pypsrp.complex_objects import PSCredential
+        from pypsrp.serializer import TaggedValue
+
+        pool.exchange_keys()
+        if isinstance(value, RemoteCredential):
+            return PSCredential(username=value.username, password=value.password)  # type: ignore[no-untyped-call]
+        return TaggedValue("SS", str(value))
 
     def _translating(self, action: str, deadline: float | None = None) -> _Translator:
         return _Translator(self.settings, action, deadline)

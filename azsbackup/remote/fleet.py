@@ -82,6 +82,11 @@ class HostSession:
     def invoke(self, command: str, parameters: Mapping[str, Any] | None = None) -> list[Any]:
         return self._client.invoke(command, parameters, deadline=self._deadline, cancel=self._cancel)
 
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """The non-terminating errors of the last call: (FullyQualifiedErrorId, message)."""
+        return list(self._client.errors)
+
 
 def parse_hosts(values: Iterable[str], *, base: Path | None = None) -> list[str]:
     """Host names from ``--computer-name`` values: repeated, comma-separated, or ``@FILE`` (one host a line,
@@ -184,21 +189,28 @@ class Fleet:
         for host in self.settings:
             pending.put(host)
         results: dict[str, HostResult] = {}
-        workers = [
-            threading.Thread(target=self._worker, args=(pending, work, results), name=f"fleet-{i}", daemon=True)
-            for i in range(min(self.throttle, len(self.settings)))
-        ]
-        for worker in workers:
-            worker.start()
+        count = min(self.throttle, len(self.settings))
+        remaining = [count]
+        finished = threading.Event()
+
+        def worker() -> None:
+            try:
+                self._worker(pending, work, results)
+            finally:
+                with self._slots:
+                    remaining[0] -= 1
+                    if remaining[0] == 0:
+                        finished.set()
+
+        for i in range(count):
+            threading.Thread(target=worker, name=f"fleet-{i}", daemon=True).start()
+        # Waiting on an event, not on Thread.join: a join that Ctrl+C interrupts can report a live thread as ended.
         try:
-            for worker in workers:
-                while worker.is_alive():
-                    worker.join(0.2)
+            while not finished.wait(0.2):
+                pass
         except KeyboardInterrupt:
             self.cancel()
-            deadline = time.monotonic() + CANCEL_GRACE_S
-            for worker in workers:
-                worker.join(max(0.0, deadline - time.monotonic()))
+            finished.wait(CANCEL_GRACE_S)
         return [results.get(host) or HostResult(host, False, error=Interrupted()) for host in self.settings]
 
     def cancel(self) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ from azsbackup.archive.manifest import ArchiveRef, Manifest, ManifestComponent, 
 from azsbackup.archive.writer import ArchiveWriter
 from azsbackup.crypto.certs import recipient_identity
 from azsbackup.errors import AzsBackupError, NotConfigured
-from azsbackup.events import EventSink
+from azsbackup.events import ByteProgress, EventSink, where_raised
 from azsbackup.model import (
     BackupStatus,
     ComponentResult,
@@ -68,6 +69,8 @@ EXPORT_FAILURE_CODES = frozenset(
 @dataclass(frozen=True)
 class BackupOptions:
     trigger: Trigger = Trigger.MANUAL
+    on_started: Callable[[str], None] | None = None
+    """Called with the job id once the lock is held and the job recorded (a detached backup's handshake)."""
 
 
 def recipient_certificates(controller: Controller) -> list[x509.Certificate]:
@@ -84,6 +87,8 @@ def run_backup(controller: Controller, events: EventSink, options: BackupOptions
     notifiers = notifiers_for(controller)
     check_certificate(controller, events, utc_now(), notifiers)
     with controller.exclusive("backup"), recorded_job(controller, "backup", events, options.trigger) as job:
+        if options.on_started is not None:
+            options.on_started(job.id)
         try:
             record = _run_locked(controller, events, options, recipients)
         except AzsBackupError as exc:
@@ -120,10 +125,9 @@ def export_and_retain(
     try:
         with recorded_job(controller, "export", events) as job, ex.external_location(controller) as target:
             job.backup_id = record.id
-            exported = ex.export_pending(controller, target, events, set(plan.keep))
-            deleted = ex.apply_retention_external(controller, target, set(plan.keep), events)
-            job.status, job.result = "Succeeded", {"exported": exported, "deleted": deleted}
-            ex.check_capacity(controller, target, events, notifiers)
+            synced = ex.sync_external(controller, target, set(plan.keep), events)
+            job.status, job.result = "Succeeded", {"exported": synced.exported, "deleted": synced.deleted}
+            ex.check_capacity(controller, target, synced.held, events, notifiers)
     except AzsBackupError as exc:
         ex.set_export_status(controller, record.id, "Failed", exc.code)
         code = alert_code_for(exc)
@@ -170,8 +174,9 @@ def _run_locked(
 
     results: list[tuple[ComponentResult, ArchiveRef | None]] = []
     for index, component in enumerate(components):
-        events.progress("Backup", f"{component.name} ({index + 1}/{len(components)})", index, len(components))
-        result, archive = _back_up_component(controller, backup_id, component, recipients, events)
+        status = f"{component.name} ({index + 1}/{len(components)})"
+        step = events.byte_progress("Backup", status, index, len(components), component=component.name)
+        result, archive = _back_up_component(controller, backup_id, component, recipients, events, step)
         results.append((result, archive))
         events.emit({"type": "component_status", "component": result.to_dict()})
     events.progress("Backup", "writing manifest", len(components), len(components))
@@ -180,7 +185,7 @@ def _run_locked(
     manifest = Manifest(
         backup_id=backup_id,
         created=iso(created) or "",
-        duration_s=time.monotonic() - started,
+        duration_ms=round((time.monotonic() - started) * 1000),
         trigger=str(options.trigger),
         status=str(status),
         engine_version=__version__,
@@ -214,18 +219,23 @@ def _back_up_component(
     component: Component,
     recipients: list[x509.Certificate],
     events: EventSink,
+    step: ByteProgress,
 ) -> tuple[ComponentResult, ArchiveRef | None]:
+    """Back up one component; ``step`` reports its bytes of file content as the archive writer takes them."""
     started = time.monotonic()
-    ctx = ProviderContext(component.name)
+    ctx = ProviderContext(component.name, on_expected_bytes=step.expect)
     file_name = component.name + ARCHIVE_SUFFIX
     result = ComponentResult(component.name, component.type, ComponentStatus.FAILED)
     try:
         with controller.store.open_write(join(backup_id, file_name)) as out:
-            writer = ArchiveWriter(out, backup_id=backup_id, component=component.name, recipients=recipients)
+            writer = ArchiveWriter(
+                out, backup_id=backup_id, component=component.name, recipients=recipients, progress=step.update
+            )
             with writer:
                 component.provider.backup(writer, ctx)
             stats = writer.close()
             written = out.commit()
+        step.finish()
     except AzsBackupError as exc:
         result.error_code, result.error = exc.code, exc.message
         events.emit({"type": "error", **exc.to_dict(), "component": component.name})
@@ -233,7 +243,7 @@ def _back_up_component(
     except Exception as exc:  # a provider bug must not stop the other components
         unknown = AzsBackupError(f"component {component.name}: unexpected {type(exc).__name__}")
         result.error_code, result.error = unknown.code, unknown.message
-        events.emit({"type": "error", **unknown.to_dict(), "component": component.name})
+        events.emit({"type": "error", **unknown.to_dict(), "component": component.name, "traceback": where_raised(exc)})
         archive = None
     else:
         result.status = ComponentStatus.SUCCEEDED
@@ -253,7 +263,7 @@ def _manifest_component(result: ComponentResult, archive: ArchiveRef | None) -> 
         status=str(result.status),
         size=result.size,
         stored_size=result.stored_size,
-        duration_s=round(result.duration_s, 3),
+        duration_ms=round(result.duration_s * 1000),
         error_code=result.error_code,
         error_message=result.error,
         archive=archive,

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from azsbackup.archive.manifest import Manifest, SignerInfo, decode_signed, encode_signed
+from azsbackup.archive.manifest import MAX_MANIFEST, Manifest, SignerInfo, decode_signed, encode_signed
 from azsbackup.crypto.signing import SigningKey
 from azsbackup.errors import AzsBackupError, FormatError, NotFound, Untrusted
 from azsbackup.model import SCHEMA, check_backup_id
@@ -40,6 +40,8 @@ class BackupRecord:
     trusted: bool
     components: list[dict[str, Any]] = field(default_factory=list)
     export: dict[str, Any] = field(default_factory=lambda: {"status": None, "path": None, "error": None})
+    format_version: str = "1"
+    """The archive format version of the backup's manifest (Azure Stack's BackupDataVersion)."""
 
     def to_dict(self, *, with_components: bool = True) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -52,6 +54,7 @@ class BackupRecord:
             "trusted": self.trusted,
             "size": self.size,
             "stored_size": self.stored_size,
+            "format_version": self.format_version,
             "export": self.export,
         }
         if with_components:
@@ -67,7 +70,7 @@ def component_view(manifest: Manifest) -> list[dict[str, Any]]:
             "status": c.status,
             "size": c.size,
             "stored_size": c.stored_size,
-            "duration_s": round(c.duration_s, 3),
+            "duration_s": c.duration_ms / 1000,
             "error": None if c.error_code is None else {"code": c.error_code, "message": c.error_message},
             "warnings": c.warnings,
         }
@@ -81,12 +84,13 @@ def record_from_manifest(manifest: Manifest, signer: SignerInfo, trusted: bool) 
         created=manifest.created,
         status=manifest.status,
         trigger=manifest.trigger,
-        duration_s=manifest.duration_s,
+        duration_s=manifest.duration_ms / 1000,
         size=manifest.size,
         stored_size=manifest.stored_size,
         signer=signer.fingerprint,
         trusted=trusted,
         components=component_view(manifest),
+        format_version=str(manifest.format_version),
     )
 
 
@@ -96,7 +100,7 @@ def read_manifest(location: Location, backup_id: str) -> tuple[Manifest, SignerI
     if not location.exists(path):
         raise NotFound(kind="backup", name=backup_id, how="azsbackup backup list")
     with location.open_read(path) as fh:
-        data = fh.read(16 << 20)
+        data = fh.read(MAX_MANIFEST + 1)
     manifest, signer = decode_signed(data)
     if manifest.backup_id != backup_id:
         raise FormatError(
@@ -122,8 +126,8 @@ def insert_record(db: sqlite3.Connection, record: BackupRecord) -> None:
     db.execute(
         """INSERT OR REPLACE INTO backups
            (id, created, status, trigger, duration_s, size, stored_size, signer, components,
-            export_status, export_error, exported_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            export_status, export_error, exported_at, format_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             record.id,
             record.created,
@@ -137,14 +141,30 @@ def insert_record(db: sqlite3.Connection, record: BackupRecord) -> None:
             record.export.get("status"),
             record.export.get("error"),
             record.export.get("exported_at"),
+            record.format_version,
         ),
     )
 
 
+def complete_ids(location: Location) -> set[str]:
+    """The backups complete in ``location``: a backup's folder that holds its manifest."""
+    return {
+        e.name
+        for e in location.list()
+        if e.is_dir and _is_backup_id(e.name) and location.exists(join(e.name, MANIFEST))
+    }
+
+
+def delete_backup_files(location: Location, backup_id: str) -> None:
+    """Delete one backup from ``location``: the manifest first, so an interrupted deletion leaves an
+    incomplete folder (no longer a backup) that ``prune`` removes."""
+    location.delete(join(backup_id, MANIFEST))
+    location.delete_tree(backup_id)
+
+
 def sync_catalog(controller: Controller) -> None:
     """Make the ``backups`` table match the complete backups in the internal store."""
-    on_disk = {e.name for e in controller.store.list() if e.is_dir and _is_backup_id(e.name)}
-    complete = {name for name in on_disk if controller.store.exists(join(name, MANIFEST))}
+    complete = complete_ids(controller.store)
     known = {row["id"] for row in controller.db.execute("SELECT id FROM backups")}
     trusted = controller.trusted_fingerprints()
     with transaction(controller.db) as db:
@@ -179,6 +199,7 @@ def _from_row(row: sqlite3.Row, trusted: set[str]) -> BackupRecord:
         trusted=row["signer"] in trusted,
         components=json.loads(row["components"]),
         export={"status": row["export_status"], "path": None, "error": row["export_error"]},
+        format_version=row["format_version"],
     )
 
 
@@ -206,11 +227,9 @@ def list_location(controller: Controller, location: Location) -> list[BackupReco
     """The complete backups in any location (e.g. the share, for recovery), read from their manifests."""
     trusted = controller.trusted_fingerprints()
     records = []
-    for entry in location.list():
-        if not (entry.is_dir and _is_backup_id(entry.name) and location.exists(join(entry.name, MANIFEST))):
-            continue
+    for backup_id in sorted(complete_ids(location)):
         try:
-            manifest, signer = read_manifest(location, entry.name)
+            manifest, signer = read_manifest(location, backup_id)
         except AzsBackupError:
             continue
         records.append(record_from_manifest(manifest, signer, signer.fingerprint in trusted))

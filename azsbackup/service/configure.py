@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from azsbackup import SCHEMA
-from azsbackup.state.config_view import certificate_view, host_name, load_document
+from azsbackup.state.config_view import certificate_view, host_name, load_document, location_space, next_backup
 from azsbackup.state.db import transaction
 
 # This module is on the path of ``config get``, whose start-up time is what operators feel:
@@ -59,9 +59,27 @@ def validate_path(value: str) -> str:
 
 
 def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfiguration:
-    """Validate every given field, then store them together (nothing is stored if one is invalid)."""
-    import dataclasses
+    """Validate every given field, then store them together (nothing is stored if one is invalid).
 
+    The stored configuration is read inside the write transaction, so a
+    concurrent update of other fields is never overwritten with a stale copy.
+    """
+    from azsbackup.state.config import UNSET
+
+    changes = _validated_changes(update)
+    with transaction(controller.db):
+        current = controller.config()
+        new = _merged(current, update, changes)
+        controller.save_config(new)
+    if update.password is not UNSET:
+        controller.secrets.set("share_password", update.password or None)
+    if update.notifications is not None and update.notifications.smtp_password:
+        controller.secrets.set("smtp_password", update.notifications.smtp_password)
+    return new
+
+
+def _validated_changes(update: ConfigUpdate) -> dict[str, Any]:
+    """The given fields that do not depend on the stored configuration, each checked (files read) first."""
     from azsbackup.state.config import (
         UNSET,
         check_controller_name,
@@ -70,7 +88,6 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
         check_username,
     )
 
-    current = controller.config()
     changes: dict[str, Any] = {}
     if update.path is not UNSET:
         changes["path"] = validate_path(update.path) if update.path else None
@@ -78,12 +95,8 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
         changes["username"] = check_username(update.username) if update.username else None
     if update.encryption_cert is not UNSET:
         changes["encryption_cert"] = certificate_ref(update.encryption_cert)
-    recipients = () if update.clear_recipient_certs else current.recipient_certs
     if update.add_recipient_certs is not UNSET:
-        added = tuple(certificate_ref(p) for p in update.add_recipient_certs)
-        known = {r.thumbprint for r in recipients}
-        recipients = recipients + tuple(r for r in added if r.thumbprint not in known)
-    changes["recipient_certs"] = recipients
+        changes["recipient_certs"] = tuple(certificate_ref(p) for p in update.add_recipient_certs)
     if update.frequency_hours is not UNSET:
         changes["frequency_hours"] = check_frequency_hours(update.frequency_hours)
     if update.retention_days is not UNSET:
@@ -92,19 +105,27 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
         changes["scheduler_enabled"] = bool(update.scheduler_enabled)
     if update.allow_unencrypted is not UNSET:
         changes["allow_unencrypted"] = bool(update.allow_unencrypted)
-    if update.notifications is not None:
-        changes["notifications"] = update.notifications.apply(current.notifications)
     if update.controller_name is not UNSET:
         changes["controller_name"] = check_controller_name(update.controller_name) if update.controller_name else None
+    return changes
+
+
+def _merged(current: BackupConfiguration, update: ConfigUpdate, changes: dict[str, Any]) -> BackupConfiguration:
+    """``current`` with ``changes``, adding recipients and notification settings to what is stored."""
+    import dataclasses
+
+    from azsbackup.state.config import UNSET
+
+    recipients = () if update.clear_recipient_certs else current.recipient_certs
+    known = {r.thumbprint for r in recipients}
+    added = changes.pop("recipient_certs", ())
+    changes["recipient_certs"] = recipients + tuple(r for r in added if r.thumbprint not in known)
+    if update.notifications is not None:
+        changes["notifications"] = update.notifications.apply(current.notifications)
     new = dataclasses.replace(current, **changes)
     # The first configuration of a location turns the scheduler on, as in Azure Stack.
     if update.path not in (UNSET, None, "") and current.path is None and update.scheduler_enabled is UNSET:
         new = dataclasses.replace(new, scheduler_enabled=True)
-    controller.save_config(new)
-    if update.password is not UNSET:
-        controller.secrets.set("share_password", update.password or None)
-    if update.notifications is not None and update.notifications.smtp_password:
-        controller.secrets.set("smtp_password", update.notifications.smtp_password)
     return new
 
 
@@ -144,6 +165,8 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
         },
         "controller_name": config["controller_name"] or host_name(),
         "last_backup": last,
+        "next_backup": next_backup(controller.db, config["frequency_hours"]),
+        "location_space": location_space(controller.db, config["path"]),
         "controller_home": str(controller.home),
         "signing_key_fingerprint": controller.signing_fingerprint,
     }

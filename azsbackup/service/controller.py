@@ -46,6 +46,8 @@ ENV_HOME = "AZSBACKUP_HOME"
 
 
 SIGNING_PUBLIC_KEY = "signing.pub"
+STORE_DIR = "store"
+"""The internal store, below the controller directory."""
 
 
 def default_home() -> Path:
@@ -167,7 +169,7 @@ class Controller:
         self.ensure_home()
         from azsbackup.storage.local import LocalLocation
 
-        return LocalLocation(self.home / "store")
+        return LocalLocation(self.home / STORE_DIR)
 
     def config(self) -> BackupConfiguration:
         from azsbackup.state import config as config_state

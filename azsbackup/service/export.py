@@ -19,18 +19,20 @@ deletion leaves an incomplete directory that ``prune`` removes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from azsbackup.archive.manifest import archives_of
 from azsbackup.errors import AzsBackupError, InvalidPath, NotConfigured
 from azsbackup.events import EventSink
 from azsbackup.model import BackupStatus, backup_id_time, iso, utc_now
-from azsbackup.service.catalog import MANIFEST, list_backups, read_manifest
+from azsbackup.service.catalog import MANIFEST, complete_ids, delete_backup_files, list_backups, read_manifest
 from azsbackup.service.controller import Controller
-from azsbackup.service.verify import archives_of
-from azsbackup.state.db import transaction
+from azsbackup.state.config_view import LOCATION_SPACE_KEY
+from azsbackup.state.db import put_setting, transaction
 from azsbackup.storage.base import Location, join
 from azsbackup.storage.subtree import Subtree
 
@@ -64,26 +66,27 @@ def external_location(controller: Controller, *, create_root: bool = True) -> It
         location.close()
 
 
-def complete_ids(location: Location) -> set[str]:
-    """Backups complete in ``location`` (their manifest is there)."""
-    return {e.name for e in location.list() if e.is_dir and location.exists(join(e.name, MANIFEST))}
-
-
 def copy_backup(controller: Controller, backup_id: str, target: Location, events: EventSink) -> int:
     """Copy one complete internal backup to ``target``; return the bytes copied."""
     manifest, _ = read_manifest(controller.store, backup_id)
     # The signed manifest names each archive's SHA-256: the share's read-back is checked against it
-    files: list[tuple[str, str | None]] = [(ref.file, ref.sha256) for _, ref in archives_of(manifest)]
+    files: list[tuple[str, str | None, str | None, int]] = [
+        (ref.file, component, ref.sha256, ref.size) for component, ref in archives_of(manifest)
+    ]
+    files.append((MANIFEST, None, None, controller.store.stat(join(backup_id, MANIFEST)).size))
     target.makedirs(backup_id)
     copied = 0
-    for index, (name, sha256) in enumerate([*files, (MANIFEST, None)]):
-        events.progress("Export", f"{backup_id}/{name}", index, len(files) + 1)
+    for index, (name, component, sha256, size) in enumerate(files):
         path = join(backup_id, name)
-        with controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
+        step = events.byte_progress(
+            "Export", f"{backup_id}/{name}", index, len(files), component=component, bytes_total=size
+        )
+        with step, controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
             while chunk := src.read(COPY_CHUNK):
                 dst.write(chunk)
-                copied += len(chunk)
+                step.advance(len(chunk))
             dst.commit()
+        copied += step.bytes_done
     return copied
 
 
@@ -95,9 +98,31 @@ def set_export_status(controller: Controller, backup_id: str, status: str, error
         )
 
 
-def export_pending(controller: Controller, target: Location, events: EventSink, keep: set[str]) -> list[str]:
-    """Copy every backup in ``keep`` the target does not hold yet, oldest first."""
+@dataclass(frozen=True)
+class SyncResult:
+    exported: list[str]
+    deleted: list[str]
+    held: set[str]
+    """The complete backups the target holds afterwards."""
+
+
+def sync_external(controller: Controller, target: Location, keep: set[str], events: EventSink) -> SyncResult:
+    """Catch ``target`` up with the backups retention keeps, then delete from it those it does not.
+
+    The target is listed once: every later step works from that listing and
+    what it changed, so the share traffic grows with the number of backups,
+    not with its square.
+    """
     present = complete_ids(target)
+    exported = export_pending(controller, target, events, keep, present)
+    deleted = apply_retention_external(controller, target, present - keep, events)
+    return SyncResult(exported, deleted, (present | set(exported)) - set(deleted))
+
+
+def export_pending(
+    controller: Controller, target: Location, events: EventSink, keep: set[str], present: set[str]
+) -> list[str]:
+    """Copy every backup in ``keep`` the target does not hold (``present``), oldest first."""
     done = []
     for backup_id in sorted(keep - present):
         copy_backup(controller, backup_id, target, events)
@@ -142,27 +167,26 @@ def plan_retention(backups: list[tuple[str, str]], retention_days: int, now: dt.
 
 
 def apply_retention_internal(controller: Controller, plan: RetentionPlan, events: EventSink) -> list[str]:
-    deleted = []
-    for backup_id in plan.delete:
-        try:
-            controller.store.delete(join(backup_id, MANIFEST))
-            controller.store.delete_tree(backup_id)
-        except AzsBackupError as exc:
-            _retention_failed(controller, backup_id, "internal store", exc, events)
-            continue
-        deleted.append(backup_id)
-    return deleted
+    return _delete_backups(controller, controller.store, "internal store", plan.delete, events)
 
 
-def apply_retention_external(controller: Controller, target: Location, keep: set[str], events: EventSink) -> list[str]:
-    """Delete from the share every complete backup retention does not keep (and only azsbackup's own folders)."""
+def apply_retention_external(
+    controller: Controller, target: Location, expired: set[str], events: EventSink
+) -> list[str]:
+    """Delete from the share the complete backups retention does not keep (only azsbackup's own folders)."""
+    return _delete_backups(controller, target, target.display, sorted(expired), events)
+
+
+def _delete_backups(
+    controller: Controller, location: Location, where: str, backup_ids: list[str], events: EventSink
+) -> list[str]:
+    """Delete each backup; one that fails raises ``retention-failed`` and the others go on."""
     deleted = []
-    for backup_id in sorted(complete_ids(target) - keep):
+    for backup_id in backup_ids:
         try:
-            target.delete(join(backup_id, MANIFEST))
-            target.delete_tree(backup_id)
+            delete_backup_files(location, backup_id)
         except AzsBackupError as exc:
-            _retention_failed(controller, backup_id, target.display, exc, events)
+            _retention_failed(controller, backup_id, where, exc, events)
             continue
         deleted.append(backup_id)
     return deleted
@@ -182,25 +206,40 @@ def internal_plan(controller: Controller, now: dt.datetime | None = None) -> Ret
     return plan_retention([(r.id, r.status) for r in records], controller.config().retention_days, now or utc_now())
 
 
-def check_capacity(controller: Controller, target: Location, events: EventSink, notifiers: list[Any]) -> None:
-    """Raise ``share-almost-full`` when the backups retention keeps will not fit; close it when they do."""
+def check_capacity(
+    controller: Controller, target: Location, held: set[str], events: EventSink, notifiers: list[Any]
+) -> None:
+    """Raise ``share-almost-full`` when the backups retention keeps will not fit; close it when they do.
+
+    ``held``: the backups the target holds already (they need no more room).
+    """
     from azsbackup.model import human_size
     from azsbackup.service.alerting import close_alerts, raise_alert
-    from azsbackup.service.capacity import record_space
     from azsbackup.service.location_check import RECENT, backups_kept, space_needed
 
     config = controller.config()
+    space = target.free_space()
+    record_location_space(controller, config.path, space.free, space.total)
     records = list_backups(controller)
     if not records:
         return
     kept = backups_kept(config.frequency_hours, config.retention_days)
     needed = space_needed(max(r.stored_size for r in records[-RECENT:]), kept)
-    held = sum(r.stored_size for r in records if r.id in complete_ids(target))
-    space = target.free_space()
-    record_space(controller.db, space.free, space.total, utc_now())
+    held_size = sum(r.stored_size for r in records if r.id in held)
     free = space.free
-    if needed - held > free:
+    if needed - held_size > free:
         facts = {"path": config.path, "free": human_size(free), "kept": kept, "needed": human_size(needed)}
         raise_alert(controller, "share-almost-full", facts, events, notifiers)
     else:
         close_alerts(controller, {"share-almost-full"}, events, notifiers)
+
+
+def record_location_space(controller: Controller, path: str | None, free: int, total: int) -> None:
+    """Keep the location's space as just measured: ``config get`` shows it (Azure Stack's AvailableCapacity),
+    and the history the growth forecast of ``fleet status`` and the metrics reads."""
+    from azsbackup.service.capacity import record_space
+
+    now = utc_now()
+    document = {"path": path, "free": free, "total": total, "measured": iso(now)}
+    put_setting(controller.db, LOCATION_SPACE_KEY, json.dumps(document))
+    record_space(controller.db, free, total, now)

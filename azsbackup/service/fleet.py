@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from azsbackup import __version__
+from azsbackup.jsontext import printable
 from azsbackup.model import iso, utc_now
 from azsbackup.osutil import write_file_atomic, writing_output
-from azsbackup.remote.commands import plain
+from azsbackup.remote.commands import find_variant, local_document
 from azsbackup.remote.fleet import Fleet, HostResult, HostSession
 from azsbackup.service.controller import Controller
 from azsbackup.service.health import HEALTH_ORDER, read_health, status_document
-
-STATUS_CMDLET = "Get-AzsBackupFleetStatus"
-ALERTS_CMDLET = "Get-AzsBackupAlert"
 
 
 def local_status(controller: Controller) -> dict[str, Any]:
@@ -34,11 +32,13 @@ def local_status(controller: Controller) -> dict[str, Any]:
 def collect(fleet: Fleet, *, with_alerts: bool = False) -> list[HostResult]:
     """Every host's row (and, for the report, its active alerts), in the order of the hosts."""
 
+    status_cmdlet, status = find_variant(("fleet", "status"))
+    alerts_cmdlet, alerts = find_variant(("alert", "list"))
+
     def work(session: HostSession) -> dict[str, Any]:
-        output = session.invoke(STATUS_CMDLET)
-        row: dict[str, Any] = plain(output[0]) if output else {}
+        row = local_document(status, session.invoke(status_cmdlet.name))
         if with_alerts:
-            row["active_alerts"] = [plain(a) for a in session.invoke(ALERTS_CMDLET)]
+            row["active_alerts"] = local_document(alerts, session.invoke(alerts_cmdlet.name))["alerts"]
         return row
 
     return fleet.run(work)
@@ -66,7 +66,8 @@ def fleet_report_html(results: list[HostResult]) -> str:
         {"host": r.host, "health": health_of(r), "status": r.result if r.ok else None, "error": r.error}
         for r in worst_first(results)
     ]
-    return render_fleet_report(rows=rows, generated=iso(utc_now()) or "", version=__version__)
+    page = render_fleet_report(rows=rows, generated=iso(utc_now()) or "", version=__version__)
+    return printable(page)  # a name that is not UTF-8, quoted in an error, must not break the page
 
 
 def write_fleet_report(results: list[HostResult], path: Path) -> None:

@@ -21,8 +21,7 @@ from typing import Any
 from azsbackup.model import SCHEMA, BackupStatus, iso, parse_iso
 from azsbackup.service.capacity import SpaceOutlook, space_outlook
 from azsbackup.service.controller import Controller
-from azsbackup.service.scheduler import next_scheduled
-from azsbackup.state.config_view import host_name, load_document
+from azsbackup.state.config_view import host_name, load_document, next_backup
 
 SEVERITIES = ("Critical", "Warning")
 HEALTH_ORDER = ("Unreachable", "Critical", "Warning", "Healthy")
@@ -74,17 +73,20 @@ def read_health(controller: Controller) -> ControllerHealth:
             {"code": r["code"], "severity": r["severity"], "first_seen": r["first_seen"]}
             for r in db.execute("SELECT code, severity, first_seen FROM alerts WHERE state = 'Active' ORDER BY id")
         ]
+        frequency = int(config["frequency_hours"])
         return ControllerHealth(
             name=config["controller_name"] or host_name(),
             home=str(controller.home),
-            frequency_hours=int(config["frequency_hours"]),
+            frequency_hours=frequency,
             scheduler_enabled=bool(config["scheduler_enabled"]),
             external_path=config["path"],
             backups=int(db.execute("SELECT count(*) FROM backups").fetchone()[0]),
             newest=_backup_row(newest) if newest is not None else None,
             last_success=parse_iso(last_ok),
             active_alerts=alerts,
-            next_backup=next_scheduled(controller, int(config["frequency_hours"]), bool(config["scheduler_enabled"])),
+            next_backup=parse_iso(next_backup(db, int(config["frequency_hours"])))
+            if config["scheduler_enabled"]
+            else None,
             space=space_outlook(db),
         )
 
@@ -123,7 +125,7 @@ def status_document(health: ControllerHealth, now: dt.datetime) -> dict[str, Any
             "error": newest["export_error"] if newest else None,
             "exported_at": newest["exported_at"] if newest else None,
         },
-        "alerts": health.alert_counts(),
+        "alerts": {severity.lower(): n for severity, n in health.alert_counts().items()},
         "scheduler_enabled": health.scheduler_enabled,
         "frequency_hours": health.frequency_hours,
         "next_backup": iso(health.next_backup),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azsbackup.errors import AzsBackupError, InvalidValue, NotFound
-from azsbackup.events import Event, EventSink
+from azsbackup.events import Event, EventSink, where_raised
 from azsbackup.model import SCHEMA, Trigger, iso, new_backup_id, parse_iso, utc_now
 from azsbackup.osutil import IS_WINDOWS
 from azsbackup.service.controller import Controller
@@ -75,6 +75,8 @@ def recorded_job(
     except BaseException as exc:
         job.status = "Interrupted" if isinstance(exc, KeyboardInterrupt) else "Failed"
         job.result = {**job.result, "error": {"code": "unknown-error", "message": type(exc).__name__}}
+        if isinstance(exc, Exception):  # a bug: its traceback goes to the job's events only (the CLI reports it)
+            recorder({"type": "error", **job.result["error"], "traceback": where_raised(exc)})
         raise
     finally:
         events.unsubscribe(recorder)

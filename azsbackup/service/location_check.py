@@ -1,5 +1,9 @@
 """``location test``: prove the external location works before anything depends on it.
 
+It tests the configured location, or a candidate path and account before they
+are configured (Azure Stack's share accessibility test); a candidate leaves the
+configuration as it was.
+
 The checks themselves live in :mod:`azsbackup.storage.probe` (reachable,
 logged on, dialect and encryption, folder, create, write, read back, rename,
 delete, free space, forecast); this module feeds them the controller's
@@ -17,6 +21,7 @@ from azsbackup.errors import NotConfigured
 from azsbackup.model import SCHEMA
 from azsbackup.service.catalog import list_backups
 from azsbackup.service.controller import Controller
+from azsbackup.storage.paths import Credentials
 from azsbackup.storage.probe import FORECAST_MARGIN, ProbeReport
 
 RECENT = 5
@@ -49,20 +54,33 @@ def space_needed(largest_recent: int, kept: int) -> int:
     return int(largest_recent * kept * (1 + FORECAST_MARGIN))
 
 
-def check_location(controller: Controller) -> LocationReport:
-    from azsbackup.storage.paths import Credentials, parse_location
+def check_location(controller: Controller, candidate: tuple[str, Credentials] | None = None) -> LocationReport:
+    """Probe the configured location, or a ``candidate`` (path, credentials) before it is configured.
+
+    Both go through the same checks with the controller's own history for the
+    forecast; a candidate is probed with the configured ``allow_unencrypted``
+    (it would be used with it) and nothing about it is stored.
+    """
+    from azsbackup.storage.paths import parse_location
     from azsbackup.storage.probe import open_and_probe
 
     config = controller.config()
-    if not config.path:
+    if candidate is not None:
+        path, credentials = candidate
+    elif config.path:
+        path = config.path
+        credentials = Credentials(config.username or "", controller.secrets.get("share_password") or "")
+    else:
         raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
+    spec = parse_location(path)
     records = list_backups(controller)
+    exported = sum(r.stored_size for r in records if r.export.get("status") == "Succeeded")
     probe = open_and_probe(
-        parse_location(config.path),
-        Credentials(config.username or "", controller.secrets.get("share_password") or ""),
+        spec,
+        credentials,
         allow_unencrypted=config.allow_unencrypted,
         expected_backup_size=max((r.stored_size for r in records[-RECENT:]), default=None),
         backups_kept=backups_kept(config.frequency_hours, config.retention_days),
-        already_stored=sum(r.stored_size for r in records if r.export.get("status") == "Succeeded"),
+        already_stored=exported if path == config.path else 0,  # a new place holds none of them yet
     )
-    return LocationReport(config.path, probe)
+    return LocationReport(path, probe)

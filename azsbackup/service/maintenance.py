@@ -15,7 +15,13 @@ from azsbackup.crypto.certs import load_certificate, recipient_identity, thumbpr
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, check_backup_id
 from azsbackup.service.backup import ARCHIVE_SUFFIX
-from azsbackup.service.catalog import MANIFEST, get_backup, list_backups, sync_catalog, write_manifest
+from azsbackup.service.catalog import (
+    delete_backup_files,
+    get_backup,
+    list_backups,
+    sync_catalog,
+    write_manifest,
+)
 from azsbackup.service.controller import Controller
 from azsbackup.service.verify import load_trusted_manifest
 from azsbackup.storage.base import join
@@ -26,8 +32,7 @@ def delete_backup(controller: Controller, backup_id: str) -> None:
     check_backup_id(backup_id)
     get_backup(controller, backup_id)
     with controller.exclusive("delete"):
-        controller.store.delete(join(backup_id, MANIFEST))
-        controller.store.delete_tree(backup_id)
+        delete_backup_files(controller.store, backup_id)
     sync_catalog(controller)
 
 

@@ -6,6 +6,11 @@ atomic write), and files in a complete backup directory that its manifest does
 not name (left by an interrupted rekey). Prune holds the controller lock, so
 it never mistakes a backup in progress for garbage. ``dry_run`` only lists.
 On the share only ``MASBackup/`` is examined; nothing else there is touched.
+
+The report names each path twice: as ``{location, path}`` objects, and in
+``paths`` as one string relative to where it lives, the form Azure Stack's
+prune returns: ``MASBackup/…`` on the external location (relative to the
+configured path), ``store/…`` in the controller directory.
 """
 
 from __future__ import annotations
@@ -14,23 +19,37 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from azsbackup.archive.manifest import archives_of
 from azsbackup.errors import AzsBackupError
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, backup_id_time
 from azsbackup.service.catalog import MANIFEST, read_manifest, sync_catalog
-from azsbackup.service.controller import Controller
+from azsbackup.service.controller import STORE_DIR, Controller
+from azsbackup.service.export import EXTERNAL_ROOT, external_location
 from azsbackup.service.jobs import recorded_job
-from azsbackup.service.verify import archives_of
 from azsbackup.storage.base import PARTIAL_MARKER, Location, join
+
+ROOTS = {"internal": STORE_DIR, "external": EXTERNAL_ROOT}
+"""What each place's paths are relative to, as named in ``paths``."""
 
 
 @dataclass
 class PruneReport:
     dry_run: bool
-    paths: list[dict[str, str]] = field(default_factory=list)
+    found: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def relative_paths(self) -> list[str]:
+        """Every path removed (or that a dry run would remove), relative to the location or controller directory."""
+        return [join(ROOTS[p["location"]], p["path"]) for p in self.found]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "dry_run": self.dry_run, "paths_to_delete" if self.dry_run else "deleted": self.paths}
+        return {
+            "schema": SCHEMA,
+            "dry_run": self.dry_run,
+            "paths_to_delete" if self.dry_run else "deleted": self.found,
+            "paths": self.relative_paths,
+        }
 
 
 def _is_backup_dir(name: str) -> bool:
@@ -65,8 +84,6 @@ def _garbage_in_backup(location: Location, backup_id: str) -> list[tuple[str, bo
 
 
 def prune(controller: Controller, events: EventSink, *, dry_run: bool) -> PruneReport:
-    from azsbackup.service.export import external_location
-
     report = PruneReport(dry_run)
     with controller.exclusive("prune"), recorded_job(controller, "prune", events) as job, ExitStack() as stack:
         places: list[tuple[str, Location]] = [("internal", controller.store)]
@@ -74,7 +91,7 @@ def prune(controller: Controller, events: EventSink, *, dry_run: bool) -> PruneR
             places.append(("external", stack.enter_context(external_location(controller))))
         for place, location in places:
             for path, is_dir in find_garbage(location):
-                report.paths.append({"location": place, "path": path})
+                report.found.append({"location": place, "path": path})
                 if not dry_run:
                     (location.delete_tree if is_dir else location.delete)(path)
         sync_catalog(controller)

@@ -28,11 +28,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from azsbackup.archive.manifest import ArchiveRef, Manifest
+from azsbackup.archive.checked import HashingStream, attributing_damage
+from azsbackup.archive.manifest import ArchiveRef, Manifest, archives_of
 from azsbackup.archive.reader import ArchiveReader, read_header
 from azsbackup.crypto.certs import key_id
 from azsbackup.errors import InvalidValue, NotFound, WrongKey
-from azsbackup.events import EventSink
+from azsbackup.events import ByteProgress, EventSink
 from azsbackup.items import Item, Readable
 from azsbackup.model import SCHEMA
 from azsbackup.osutil import writing_output
@@ -42,13 +43,7 @@ from azsbackup.providers.fs import StagedTree
 from azsbackup.service.components import Component, get_component
 from azsbackup.service.controller import Controller
 from azsbackup.service.jobs import recorded_job
-from azsbackup.service.verify import (
-    HashingStream,
-    archives_of,
-    attributing_damage,
-    load_trusted_manifest,
-    open_checked_archive,
-)
+from azsbackup.service.verify import load_trusted_manifest, open_checked_archive
 from azsbackup.storage.base import Location
 
 
@@ -105,14 +100,14 @@ def _restore(
     manifest, _signer = load_trusted_manifest(controller, location, backup_id)
     selected = _select(manifest, components, to)
     _check_key(location, manifest, selected, private_key)
-    _check_later_archives(location, manifest, selected)
+    _check_later_archives(location, manifest, selected, events)
     if to is not None:
         with writing_output(to):  # checked once, before the first component is staged
             to.mkdir(parents=True, exist_ok=True)
     report = RestoreReport(backup_id)
     for index, (name, ref) in enumerate(selected):
-        events.progress("Restore", name, index, len(selected))
-        where = _restore_one(controller, location, manifest, name, ref, private_key, to, force)
+        with events.byte_progress("Restore", name, index, len(selected), component=name, bytes_total=ref.size) as step:
+            where = _restore_one(controller, location, manifest, name, ref, private_key, to, force, step)
         report.components.append({"name": name, "status": "Restored", "destination": str(where)})
         events.log(f"{name}: restored to {where}", component=name)
     events.progress("Restore", "done", len(selected), len(selected))
@@ -149,7 +144,9 @@ def _check_key(
             )
 
 
-def _check_later_archives(location: Location, manifest: Manifest, selected: list[tuple[str, ArchiveRef]]) -> None:
+def _check_later_archives(
+    location: Location, manifest: Manifest, selected: list[tuple[str, ArchiveRef]], events: EventSink
+) -> None:
     """Prove every archive after the first matches the signed manifest before anything is published.
 
     Each component is published as soon as its own archive was authenticated;
@@ -157,9 +154,13 @@ def _check_later_archives(location: Location, manifest: Manifest, selected: list
     restored and the rest not: a half-done restore. The first archive needs no
     pass of its own: it is checked while it is staged.
     """
-    for _name, ref in selected[1:]:
-        raw, stream = open_checked_archive(location, manifest, ref)
-        with raw:
+    later = selected[1:]
+    for index, (name, ref) in enumerate(later):
+        step = events.byte_progress(
+            "Restore", f"checking {name}", index, len(later), component=name, bytes_total=ref.size
+        )
+        raw, stream = open_checked_archive(location, manifest, ref, step.update)
+        with step, raw:
             stream.finish()
 
 
@@ -172,11 +173,13 @@ def _restore_one(
     private_key: RSAPrivateKey,
     to: Path | None,
     force: bool,
+    step: ByteProgress,
 ) -> Path | str:
+    """Restore one component; ``step`` reports the archive bytes read."""
     component = _known_component(controller, name, manifest)
     dest = RestoreDestination(directory=None if to is None else to / name, force=force)
     ctx = ProviderContext(name)
-    raw, stream = open_checked_archive(location, manifest, ref)
+    raw, stream = open_checked_archive(location, manifest, ref, step.update)
     with raw, attributing_damage(stream):
         reader = ArchiveReader(
             stream,

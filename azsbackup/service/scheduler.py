@@ -6,10 +6,12 @@ backups never move the next scheduled time. A slot missed while no scheduler
 ran is caught up once at start, not once per missed slot.
 
 Each wake-up re-reads the configuration, so enabling, disabling or changing
-the frequency takes effect without a restart. The loop sleeps on an
-:class:`threading.Event` (no busy waiting); SIGTERM and SIGINT set it, so the
-process stops within a moment, after the backup in progress (if any) ends —
-the backup itself stops at its next component boundary.
+the frequency takes effect without a restart. The loop sleeps in ``select()``
+on a pipe (no busy waiting) that :meth:`Scheduler.stop` writes to; SIGTERM and
+SIGINT call it, so the process stops within a moment, after the backup in
+progress (if any) ends. Sleeping in a system call that takes a timeout (rather
+than on a lock) also lets ``faketime`` compress the clock, which is how the
+tests run the hour-based schedule end to end.
 
 Every wake-up also checks the conditions that need no backup to notice:
 the certificate expiring or expired, and no successful backup within the
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import select
 import signal
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +40,11 @@ from azsbackup.service.alerting import (
     resend_to_alertmanager,
 )
 from azsbackup.service.controller import Controller
-from azsbackup.state.db import transaction
+from azsbackup.state.config_view import SCHEDULE_ANCHOR_KEY as ANCHOR_KEY
+from azsbackup.state.config_view import SCHEDULE_LAST_RUN_KEY as LAST_RUN_KEY
+from azsbackup.state.config_view import next_slot
+from azsbackup.state.db import get_setting, put_setting
 
-ANCHOR_KEY = "scheduler.anchor"
-LAST_RUN_KEY = "scheduler.last_scheduled"
 MAX_SLEEP_S = 30.0
 
 
@@ -53,10 +57,7 @@ class Schedule:
 
     def next_due(self) -> dt.datetime:
         """The first slot after the last scheduled run (the anchor if there was none)."""
-        if self.last_scheduled is None or self.last_scheduled < self.anchor:
-            return self.anchor
-        slots = int((self.last_scheduled - self.anchor) / self.frequency) + 1
-        return self.anchor + slots * self.frequency
+        return next_slot(self.anchor, self.frequency, self.last_scheduled)
 
     @property
     def started(self) -> dt.datetime:
@@ -65,21 +66,16 @@ class Schedule:
 
 
 def _setting(controller: Controller, key: str) -> str | None:
-    row = controller.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-    return None if row is None else str(row["value"])
+    return get_setting(controller.db, key)
 
 
 def _put_setting(controller: Controller, key: str, value: str) -> None:
-    with transaction(controller.db) as db:
-        db.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+    put_setting(controller.db, key, value)
 
 
-def load_schedule(controller: Controller, frequency: dt.timedelta | None = None) -> Schedule:
+def load_schedule(controller: Controller) -> Schedule:
     config = controller.config()
-    freq = frequency or dt.timedelta(hours=config.frequency_hours)
+    freq = dt.timedelta(hours=config.frequency_hours)
     anchor_doc = _setting(controller, ANCHOR_KEY)
     anchor: dt.datetime | None = None
     if anchor_doc:
@@ -90,19 +86,6 @@ def load_schedule(controller: Controller, frequency: dt.timedelta | None = None)
         anchor = utc_now() + freq
         _put_setting(controller, ANCHOR_KEY, f"{iso_precise(anchor)}|{freq.total_seconds()}")
     return Schedule(config.scheduler_enabled, freq, anchor, parse_iso(_setting(controller, LAST_RUN_KEY)))
-
-
-def next_scheduled(controller: Controller, frequency_hours: int, enabled: bool) -> dt.datetime | None:
-    """The next scheduled backup, read without writing anything: None while scheduled backups are off,
-    or before a scheduler has run with this frequency (it sets the schedule when it starts)."""
-    anchor_doc = _setting(controller, ANCHOR_KEY)
-    frequency = dt.timedelta(hours=frequency_hours)
-    if not enabled or not anchor_doc or not anchor_doc.endswith(f"|{frequency.total_seconds()}"):
-        return None
-    anchor = parse_iso(anchor_doc.split("|")[0])
-    if anchor is None:
-        return None
-    return Schedule(enabled, frequency, anchor, parse_iso(_setting(controller, LAST_RUN_KEY))).next_due()
 
 
 def iso_precise(moment: dt.datetime) -> str:
@@ -117,7 +100,6 @@ class Scheduler:
         controller: Controller,
         events: EventSink,
         *,
-        frequency: dt.timedelta | None = None,
         run_backup: Callable[..., Any] | None = None,
     ) -> None:
         from azsbackup.service.backup import BackupOptions
@@ -125,15 +107,22 @@ class Scheduler:
 
         self.controller = controller
         self.events = events
-        self.frequency = frequency
         self._run_backup = run_backup or (
             lambda: default_run_backup(controller, events, BackupOptions(trigger=Trigger.SCHEDULED))
         )
-        self._stop = threading.Event()
+        self._stopping = False
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
         self._resent: dt.datetime | None = None
 
     def stop(self) -> None:
-        self._stop.set()
+        """Stop after the current step; safe from a signal handler and from another thread."""
+        self._stopping = True
+        with contextlib.suppress(OSError):  # a wake-up is already pending, or the loop has ended
+            os.write(self._wake_write, b"x")
+
+    def _sleep(self, seconds: float) -> None:
+        select.select([self._wake_read], [], [], max(0.0, seconds))
 
     @contextlib.contextmanager
     def signals(self) -> Iterator[None]:
@@ -148,8 +137,8 @@ class Scheduler:
 
     def run(self) -> None:
         self.events.log("scheduler started", controller=str(self.controller.home))
-        while not self._stop.is_set():
-            schedule = load_schedule(self.controller, self.frequency)
+        while not self._stopping:
+            schedule = load_schedule(self.controller)
             now = utc_now()
             self._check_conditions(schedule, now)
             due = schedule.next_due()
@@ -157,7 +146,9 @@ class Scheduler:
                 _put_setting(self.controller, LAST_RUN_KEY, iso_precise(now))
                 self._run_slot(schedule, due)
                 continue
-            self._stop.wait(min(MAX_SLEEP_S, (due - now).total_seconds()))
+            self._sleep(min(MAX_SLEEP_S, (due - now).total_seconds()))
+        os.close(self._wake_read)
+        os.close(self._wake_write)
         self.events.log("scheduler stopped")
 
     def _run_slot(self, schedule: Schedule, due: dt.datetime) -> None:
@@ -213,8 +204,8 @@ def check_overdue(controller: Controller, events: EventSink, now: dt.datetime, s
         close_alerts(controller, {"backup-overdue"}, events)
 
 
-def scheduler_status(controller: Controller, frequency: dt.timedelta | None = None) -> dict[str, Any]:
-    schedule = load_schedule(controller, frequency)
+def scheduler_status(controller: Controller) -> dict[str, Any]:
+    schedule = load_schedule(controller)
     last = controller.db.execute("SELECT max(created) AS c FROM backups").fetchone()["c"]
     return {
         "schema": SCHEMA,

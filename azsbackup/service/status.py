@@ -11,6 +11,7 @@ from typing import Any
 
 from azsbackup import __version__
 from azsbackup.events import EventSink
+from azsbackup.jsontext import printable
 from azsbackup.model import BackupStatus, iso, parse_iso, utc_now
 from azsbackup.monitoring.metrics import Metric, Sample, gauge, render, with_labels
 from azsbackup.osutil import write_file_atomic, writing_output
@@ -152,13 +153,14 @@ def report_html(controller: Controller) -> str:
     from azsbackup.monitoring.report import render_report
 
     state = snapshot(controller)
-    return render_report(
+    page = render_report(
         config=state.config,
         backups=state.backups,
         alerts=state.alerts,
         generated=state.generated,
         version=__version__,
     )
+    return printable(page)  # a file name that is not UTF-8, quoted in an error, must not break the page
 
 
 def write_report(controller: Controller, path: Path) -> None:

@@ -89,31 +89,45 @@ MIGRATIONS: tuple[str, ...] = (
         note        TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 1 -> 2: the archive format version of each backup (every backup made before it is format 1)
+    """
+    ALTER TABLE backups ADD COLUMN format_version TEXT NOT NULL DEFAULT '1';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating and migrating as needed) the state database at ``path``."""
+    """Open (creating and migrating as needed) the state database at ``path``.
+
+    A database of a newer schema is refused before anything is written to it.
+    """
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    _migrate(conn, path)
+    try:
+        version = _refuse_newer(conn, path)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, version)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+def _refuse_newer(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of the database; raise StateSchemaTooNew if this engine does not know it."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
-        from azsbackup.errors import ConfigError
+        from azsbackup.errors import StateSchemaTooNew
 
-        raise ConfigError(
-            f"{path} has schema version {version}; this engine knows up to {SCHEMA_VERSION}",
-            hint="Use the azsbackup release that created this controller, or a newer one.",
-        )
+        raise StateSchemaTooNew(path=path, version=version, supported=SCHEMA_VERSION)
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
     for target in range(version, SCHEMA_VERSION):
         try:
             conn.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[target]}; PRAGMA user_version = {target + 1}; COMMIT;")
@@ -125,14 +139,53 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
-    if not conn.in_transaction:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception.
+
+    Read what the change depends on inside the block: ``BEGIN IMMEDIATE``
+    takes the write lock first, so no other process writes between the read
+    and the write. Inside another transaction the block is a savepoint of it:
+    leaving the inner block never commits the outer one, and an exception
+    undoes only the inner block's changes (the outer one decides).
+    """
+    nested = conn.in_transaction
+    with _savepoint(conn) if nested else _immediate(conn):
         yield conn
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    if conn.in_transaction:
-        conn.execute("COMMIT")
+    conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("SAVEPOINT nested")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK TO nested")
+        conn.execute("RELEASE nested")
+        raise
+    conn.execute("RELEASE nested")
+
+
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    """One row of the ``settings`` table (its JSON or plain text value), or None."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row["value"])
+
+
+def put_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Insert or replace one row of the ``settings`` table."""
+    with transaction(conn) as db:
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

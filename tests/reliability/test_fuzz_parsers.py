@@ -22,7 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from azsbackup.archive.format import canonical_json, read_header
-from azsbackup.archive.manifest import DOMAIN, ArchiveRef, Manifest, ManifestComponent, decode_signed, encode_signed
+from azsbackup.archive.manifest import (
+    DOMAIN,
+    SCHEMA,
+    ArchiveRef,
+    Manifest,
+    ManifestComponent,
+    decode_signed,
+    encode_signed,
+)
 from azsbackup.archive.tarstream import TarReader
 from azsbackup.crypto.signing import SigningKey
 from azsbackup.errors import AzsBackupError
@@ -81,7 +89,7 @@ def test_tar_members(data: bytes) -> None:
 def signed_manifest(body: Any) -> bytes:
     """A manifest document whose (possibly nonsensical) body carries a valid signature."""
     document = {
-        "schema": "azsbackup-manifest/1",
+        "schema": SCHEMA,
         "body": body,
         "signature": {
             "alg": "ed25519",
@@ -102,12 +110,12 @@ json_values = st.recursive(
 
 def _valid_manifest() -> Manifest:
     archive = ArchiveRef("tree.azsb", 20, "ab" * 32)
-    component = ManifestComponent("tree", "directory", "Succeeded", 10, 20, 0.5, None, None, archive)
+    component = ManifestComponent("tree", "directory", "Succeeded", 10, 20, 500, None, None, archive)
     recipients = [{"thumbprint": "AA", "key_id": "k", "subject": "CN=x"}]
     return Manifest(
         "20261125T010203.000Z-0badc0de",
         "2026-11-25T01:02:03Z",
-        1.0,
+        1000,
         "OnDemand",
         "Succeeded",
         "0.1.0",

@@ -11,12 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import html5lib
 import pytest
 
 from azsbackup.cli.remote_cmd import worst_exit_code
 from azsbackup.errors import InvalidValue
 from azsbackup.remote.fleet import Credential, Fleet, parse_hosts
 from tests.engine import Engine
+from tests.fixtures.controllers import CertPair
 from tests.fixtures.fleet import FleetUnderTest
 from tests.fixtures.winrm import PASSWORD, USER
 from tests.winrm_endpoint.fleet import LongCommand
@@ -95,7 +97,7 @@ def test_one_pool_per_host_serves_every_call(winrm_fleet: FleetUnderTest) -> Non
         configs = fleet.invoke("Get-AzsBackupConfiguration")
         backups = fleet.invoke("Get-AzsBackup")
     assert [r.host for r in configs] == hosts and all(r.ok for r in configs + backups)
-    assert [r.result[0]["controller_name"] for r in configs] == [winrm_fleet.names[h] for h in hosts]
+    assert [r.result[0]["ControllerName"] for r in configs] == [winrm_fleet.names[h] for h in hosts]
     assert all(r.result == [] for r in backups)  # no backups yet; a list per host
     assert {h: log.opened_at(h) - opened[h] for h in hosts} == dict.fromkeys(hosts, 1)
 
@@ -108,7 +110,7 @@ def test_more_hosts_than_the_throttle_share_its_connections(winrm_fleet: FleetUn
     with Fleet(hosts, credential, 2, port=winrm_fleet.port, cert_validation=str(winrm_fleet.ca), auth="ntlm") as fleet:
         for _ in range(2):
             results = fleet.invoke("Get-AzsBackupConfiguration")
-            assert [r.result[0]["controller_name"] for r in results] == [winrm_fleet.names[h] for h in hosts]
+            assert [r.result[0]["ControllerName"] for r in results] == [winrm_fleet.names[h] for h in hosts]
     assert log.peak(since=started) == 2
 
 
@@ -191,3 +193,52 @@ def test_host_lists_are_parsed_and_checked(tmp_path: Path) -> None:
         with pytest.raises(InvalidValue) as caught:
             parse_hosts(bad)
         assert caught.value.facts["field"] == "computer-name"
+
+
+def test_fleet_status_and_report_put_the_worst_first(
+    winrm_fleet: FleetUnderTest, cert_pair: CertPair, tmp_path: Path
+) -> None:
+    healthy, failed, partial = winrm_fleet.served[17:20]
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "f").write_text("x")
+    engines = {host: Engine(winrm_fleet.homes[host]) for host in (healthy, failed, partial)}
+    for engine in engines.values():
+        engine.run("component", "add", "src", "--type", "directory", "--path", str(source))
+        engine.run("backup", "start")
+    for host in (failed, partial):
+        engines[host].run("component", "add", "etcd", "--type", "command", "--dump-command", "false")
+    engines[failed].run("component", "remove", "src")
+    engines[failed].run("backup", "start", expect=2)
+    engines[partial].run("backup", "start", expect=3)
+
+    console = Engine(tmp_path / "console")
+    hosts = ",".join([healthy, failed, partial, winrm_fleet.down])
+    status = console.run(
+        *connect(winrm_fleet), "--secrets-stdin", "fleet", "status", "--computer-name", hosts, input=SECRETS, expect=11
+    ).json
+    assert [row["host"] for row in status] == [winrm_fleet.down, failed, partial, healthy]
+    assert status[0]["error"]["code"] == "remote-unreachable"
+    rows = {row["host"]: row["result"] for row in status[1:]}
+    assert [rows[h]["health"] for h in (failed, partial, healthy)] == ["Critical", "Warning", "Healthy"]
+    assert rows[failed]["controller"] == winrm_fleet.names[failed]
+    assert rows[failed]["last_backup"]["status"] == "Failed" and rows[failed]["alerts"]["critical"] == 1
+    assert rows[partial]["last_backup"]["status"] == "PartialSucceeded" and rows[partial]["alerts"]["warning"] == 1
+    assert rows[healthy]["alerts"] == {"critical": 0, "warning": 0} and rows[healthy]["age_s"] < 600
+
+    page = tmp_path / "fleet.html"
+    report = console.run(
+        *connect(winrm_fleet), "--computer-name", hosts, "--secrets-stdin", "report", "--html", str(page),
+        input=SECRETS, expect=11,
+    )  # fmt: skip
+    assert report.json["path"] == str(page)
+    html = page.read_text()
+    html5lib.HTMLParser(strict=True).parse(html)
+    order = [html.index(f"<td>{h}</td>") for h in (winrm_fleet.down, failed, partial, healthy)]
+    assert order == sorted(order)
+    assert "azsbackup component list" in html  # the failed backup's alert, with what to do
+    one = console.run(
+        *connect(winrm_fleet), "--computer-name", healthy, "--secrets-stdin", "fleet", "status", input=SECRETS
+    )
+    local = engines[healthy].run("fleet", "status").json
+    assert {k: v for k, v in one.json.items() if k != "age_s"} == {k: v for k, v in local.items() if k != "age_s"}

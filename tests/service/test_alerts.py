@@ -24,6 +24,7 @@ from azsbackup.service.backup import export_and_retain, run_backup
 from azsbackup.service.catalog import list_backups
 from azsbackup.service.controller import Controller
 from tests.engine import Engine
+from tests.fixtures.clock import fake_clock_scheduler
 from tests.fixtures.listeners import SmtpSink, WebhookSink, free_port
 from tests.fixtures.samba import SambaServer
 from tests.service.test_jobs_and_lock import slow_component, start_backup, wait_for
@@ -190,29 +191,21 @@ def test_export_failed_for_a_generic_transfer_fault(
 
 
 @contextlib.contextmanager
-def running_scheduler(engine: Engine) -> Iterator[None]:
-    """``scheduler run`` with a one-second tick, stopped (by its PID) when the block ends."""
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "azsbackup", "scheduler", "run", "--frequency-seconds", "1"],
-        env=engine.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
+def running_scheduler(engine: Engine, log: Path, clock: str) -> Iterator[None]:
+    """``scheduler run`` on the 4-hour schedule under ``clock`` (libfaketime), stopped by its PID afterwards."""
+    engine.run("config", "set", "--scheduler", "--frequency-hours", "4")
+    with fake_clock_scheduler(engine, log, clock):
         yield
-    finally:
-        scheduler.terminate()
-        scheduler.wait(timeout=30)
 
 
-def test_backup_skipped_when_the_scheduler_finds_a_backup_running(configured: Engine) -> None:
-    slow_component(configured, 6)
-    configured.run("config", "set", "--scheduler")
+def test_backup_skipped_when_the_scheduler_finds_a_backup_running(configured: Engine, tmp_path: Path) -> None:
+    slow_component(configured, 12)  # outlasts the scheduler's start under a loaded machine
+    configured.run("config", "set", "--scheduler", "--frequency-hours", "4")
+    configured.run("scheduler", "status")  # the first slot is four hours from now; the scheduler starts at it
     manual = start_backup(configured)
     try:
         wait_for(lambda: (configured.home / "controller.lock.json").exists())
-        with running_scheduler(configured):
+        with running_scheduler(configured, tmp_path / "scheduler.log", "+4h x1"):
             wait_for(lambda: "backup-skipped" in alerts(configured), timeout=20)
     finally:
         manual.communicate(timeout=60)
@@ -222,11 +215,13 @@ def test_backup_skipped_when_the_scheduler_finds_a_backup_running(configured: En
     assert jobs and jobs[0]["trigger"] == "scheduled"
 
 
-def test_backup_overdue_when_no_backup_succeeds(configured: Engine) -> None:
+def test_backup_overdue_when_no_backup_succeeds(configured: Engine, tmp_path: Path) -> None:
     failing_component(configured)
     configured.run("component", "add", "also-broken", "--type", "command", "--dump-command", "false")
-    configured.run("config", "set", "--scheduler")
-    with running_scheduler(configured):
+    configured.run("config", "set", "--scheduler", "--frequency-hours", "4")
+    configured.run("scheduler", "status")  # the schedule starts now
+    # Seven hours later no backup has succeeded: more than 1.5 periods of four hours.
+    with running_scheduler(configured, tmp_path / "scheduler.log", "+7h x1"):
         wait_for(lambda: "backup-overdue" in alerts(configured), timeout=30)
     assert "scheduler status" in alerts(configured)["backup-overdue"]["remediation"]
 

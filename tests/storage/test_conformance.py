@@ -3,7 +3,9 @@
 * ``local``: a directory on this machine (:class:`~azsbackup.storage.local.LocalLocation`);
 * ``smb-share``: a folder on Samba's normal share, encrypted because the client asks for it;
 * ``smb-encshare``: a folder on a share that requires encryption;
-* ``smb-signed-only``: a folder on a server that cannot encrypt, opened with ``allow_unencrypted``.
+* ``smb-signed-only``: a folder on a server that cannot encrypt, opened with ``allow_unencrypted``;
+* ``subtree-local``, ``subtree-smb-share``: a folder of a location seen as a location of its own
+  (:class:`~azsbackup.storage.subtree.Subtree`, how exports see ``MASBackup/``).
 
 Every test talks to the location through the :class:`~azsbackup.storage.base.Location`
 protocol only, so a new implementation is added by adding a parameter.
@@ -16,7 +18,7 @@ import os
 import random
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from azsbackup.errors import ChecksumMismatch, InvalidPath, LocationError, NotFo
 from azsbackup.storage import open_location
 from azsbackup.storage.base import PARTIAL_MARKER, Location
 from azsbackup.storage.paths import Credentials, LocationSpec, parse_location
+from azsbackup.storage.subtree import Subtree
 from tests.fixtures.samba import SambaServer, start_samba, stop_samba
 
 
@@ -35,9 +38,21 @@ class Place:
     spec: LocationSpec
     credentials: Credentials
     allow_unencrypted: bool = False
+    subtree: str | None = None
+    """Seen through a :class:`Subtree` of this folder."""
+    bases: list[Location] = field(default_factory=list)
+    """The locations under the subtrees: a subtree does not close its base, the test does."""
 
     def open(self) -> Location:
-        return open_location(self.spec, self.credentials, allow_unencrypted=self.allow_unencrypted)
+        location = open_location(self.spec, self.credentials, allow_unencrypted=self.allow_unencrypted)
+        if self.subtree is None:
+            return location
+        self.bases.append(location)
+        return Subtree(location, self.subtree)
+
+    def close(self) -> None:
+        for base in self.bases:
+            base.close()
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +64,24 @@ def signed_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sam
         stop_samba(server)
 
 
-@pytest.fixture(params=["local", "smb-share", "smb-encshare", "smb-signed-only"])
-def place(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
-    if request.param == "local":
-        return Place(parse_location(str(tmp_path / "location")), Credentials())
+@pytest.fixture(params=["local", "smb-share", "smb-encshare", "smb-signed-only", "subtree-local", "subtree-smb-share"])
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Place]:
+    kind = request.param.removeprefix("subtree-")
+    subtree = "MASBackup" if request.param.startswith("subtree-") else None
     folder = f"conformance-{secrets.token_hex(4)}"
-    if request.param == "smb-signed-only":
+    if kind == "local":
+        place = Place(parse_location(str(tmp_path / "location")), Credentials(), subtree=subtree)
+    elif kind == "smb-signed-only":
         server: SambaServer = request.getfixturevalue("signed_only_server")
-        return Place(parse_location(server.path("share", folder)), Credentials(server.user, server.password), True)
-    server = request.getfixturevalue("smb_server")
-    share = request.param.removeprefix("smb-")
-    return Place(parse_location(server.path(share, folder)), Credentials(server.user, server.password))
+        place = Place(parse_location(server.path("share", folder)), Credentials(server.user, server.password), True)
+    else:
+        server = request.getfixturevalue("smb_server")
+        credentials = Credentials(server.user, server.password)
+        place = Place(parse_location(server.path(kind.removeprefix("smb-"), folder)), credentials, subtree=subtree)
+    try:
+        yield place
+    finally:
+        place.close()
 
 
 @pytest.fixture

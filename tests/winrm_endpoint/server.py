@@ -69,6 +69,16 @@ class CommandError(Exception):
         self.category = category
 
 
+@dataclass(frozen=True)
+class StreamRecord:
+    """What a handler yields besides output: a warning, a verbose line, or a non-terminating error."""
+
+    stream: str  # "warning" | "verbose" | "error"
+    message: str
+    error_id: str = ""
+    category: ErrorCategory = ErrorCategory.NotSpecified
+
+
 @dataclass
 class Shell:
     """One WSMan shell = one PSRP runspace pool, with outgoing data per target (pool or pipeline)."""
@@ -237,7 +247,7 @@ class WinRMEndpoint(ThreadingHTTPServer):
                     ErrorCategory.ObjectNotFound,
                 )
             for value in handler(parameters):
-                pipeline.write_output(value)
+                _write(pipeline, value)
         except CommandError as exc:
             record = ErrorRecord(
                 Exception=NETException(Message=str(exc)),
@@ -248,6 +258,21 @@ class WinRMEndpoint(ThreadingHTTPServer):
         else:
             pipeline.complete()
         shell.done.add(pipeline.pipeline_id)
+
+
+def _write(pipeline: psrpcore.ServerPipeline, value: Any) -> None:
+    if not isinstance(value, StreamRecord):
+        pipeline.write_output(value)
+    elif value.stream == "warning":
+        pipeline.write_warning(value.message)
+    elif value.stream == "verbose":
+        pipeline.write_verbose(value.message)
+    else:
+        pipeline.write_error(
+            NETException(Message=value.message),
+            ErrorCategoryInfo(Category=value.category, Reason=value.error_id),
+            fully_qualified_error_id=value.error_id,
+        )
 
 
 class Observer(Protocol):

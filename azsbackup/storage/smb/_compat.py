@@ -12,7 +12,11 @@ Checked on: smbprotocol 1.17.0 (the versions ``pyproject.toml`` allows).
 
 from __future__ import annotations
 
+import inspect
 import socket
+import uuid
+from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any
 
 from smbprotocol import MAX_PAYLOAD_SIZE
@@ -22,6 +26,17 @@ from smbprotocol.open import SMB2ReadResponse, SMB2WriteResponse
 
 CHECKED_VERSIONS = ("1.17",)
 """The smbprotocol releases (major.minor) every function below was read on and tested with."""
+
+
+def installed_version() -> str:
+    return version("smbprotocol")
+
+
+def checked(installed: str | None = None) -> bool:
+    """Whether the installed smbprotocol is a release this module was checked on."""
+    major_minor = ".".join((installed or installed_version()).split(".")[:2])
+    return major_minor in CHECKED_VERSIONS
+
 
 PAYLOAD_UNIT: int = MAX_PAYLOAD_SIZE
 """64 KiB: what one SMB credit pays for."""
@@ -192,3 +207,90 @@ def disconnect(connection: Any, *, graceful: bool, timeout: float) -> None:
         connection.disconnect(close=True, timeout=timeout)
     else:
         connection.disconnect(close=False)
+
+
+# --- what the functions above rely on, checked without a server ----------------------------------
+
+
+def _objects() -> dict[str, Any]:
+    """An unconnected Connection, Session, TreeConnect and Open: smbprotocol sets their attributes in __init__."""
+    from smbprotocol.connection import Connection
+    from smbprotocol.open import Open
+    from smbprotocol.session import Session
+    from smbprotocol.tree import TreeConnect
+
+    connection = Connection(uuid.uuid4(), "127.0.0.1", 445)
+    session = Session(connection, "user", "password")
+    tree = TreeConnect(session, "\\\\127.0.0.1\\share")
+    return {"Connection": connection, "Session": session, "TreeConnect": tree, "Open": Open(tree, "file")}
+
+
+def _source_says(module: str, text: str) -> Callable[[dict[str, Any]], bool]:
+    def check(_: dict[str, Any]) -> bool:
+        return text in inspect.getsource(__import__(module, fromlist=["_"]))
+
+    return check
+
+
+def _has(owner: str, *names: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda objects: all(hasattr(objects[owner], name) for name in names)
+
+
+def _takes(function: Callable[..., Any], *names: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda _: set(names) <= set(inspect.signature(function).parameters)
+
+
+def _relied_on() -> list[tuple[str, Callable[[dict[str, Any]], bool]]]:
+    from smbclient._io import SMBRawIO
+    from smbprotocol.connection import Connection
+    from smbprotocol.open import Open
+
+    return [
+        ("Connection._receive_timeout", _has("Connection", "_receive_timeout")),
+        ("Connection.transport._sock", _source_says("smbprotocol.transport", "self._sock = ")),
+        ("Connection.sequence_window", _has("Connection", "sequence_window")),
+        ("Connection.supports_multi_credit", _has("Connection", "supports_multi_credit")),
+        ("Connection.max_read_size, .max_write_size", _has("Connection", "max_read_size", "max_write_size")),
+        ("Connection.dialect, .cipher_id", _has("Connection", "dialect", "cipher_id")),
+        ("Connection.send(message, sid, tid, credit_request)", _takes(Connection.send, "sid", "tid", "credit_request")),
+        ("Connection.receive(request, timeout)", _takes(Connection.receive, "request", "timeout")),
+        ("Connection.disconnect(close, timeout)", _takes(Connection.disconnect, "close", "timeout")),
+        (
+            "Session.encrypt_data, .tree_connect_table, .session_id",
+            _has("Session", "encrypt_data", "tree_connect_table", "session_id"),
+        ),
+        (
+            "TreeConnect.share_name, .encrypt_data, .tree_connect_id",
+            _has("TreeConnect", "share_name", "encrypt_data", "tree_connect_id"),
+        ),
+        ("Open.tree_connect, .connection, .end_of_file", _has("Open", "tree_connect", "connection", "end_of_file")),
+        ("Open.write(..., send=False)", _takes(Open.write, "offset", "send")),
+        ("Open.read(..., send=False)", _takes(Open.read, "offset", "length", "send")),
+        ("smbclient's raw file keeps its Open as .fd", lambda _: "self.fd = " in inspect.getsource(SMBRawIO)),
+        ("the text 'encryption is required'", _source_says("smbprotocol.session", "encryption is required")),
+        ("the text 'authenticated as a guest'", _source_says("smbprotocol.session", "authenticated as a guest")),
+        ("the text 'credits are available'", _source_says("smbprotocol.connection", "credits are available")),
+        ("the text 'Failed to connect to'", _source_says("smbprotocol.transport", "Failed to connect to")),
+        ("NtStatus.STATUS_* constants", lambda _: len(known_status_names()) > 50),
+        (
+            "SMB2WriteResponse 'count', SMB2ReadResponse 'buffer'",
+            lambda _: "count" in SMB2WriteResponse().fields and "buffer" in SMB2ReadResponse().fields,
+        ),
+    ]
+
+
+def missing_internals() -> list[str]:
+    """What this module relies on that the installed smbprotocol lacks (empty when all is there)."""
+    try:
+        objects = _objects()
+    except Exception as exc:  # the constructors themselves changed
+        return [f"unconnected Connection/Session/TreeConnect/Open ({type(exc).__name__}: {exc})"]
+    missing = []
+    for what, present in _relied_on():
+        try:
+            ok = present(objects)
+        except Exception as exc:  # a module or class that is gone
+            ok, what = False, f"{what} ({type(exc).__name__}: {exc})"
+        if not ok:
+            missing.append(what)
+    return missing

@@ -4,7 +4,8 @@ smbclient's ``BufferedWriter``/``BufferedReader`` keep one request in flight.
 :class:`SmbWriter` and :class:`PipelinedReader` build smbprotocol's READ and
 WRITE requests without sending them, and keep :data:`IO_DEPTH` requests of
 :data:`IO_CHUNK` bytes in flight, asking the server for the credits that
-takes. Why these sizes: the measurements in :mod:`azsbackup.storage.smb`.
+takes. Why these sizes: ``docs/performance.md`` ("SMB requests: size and
+depth").
 """
 
 from __future__ import annotations
