@@ -151,8 +151,17 @@ class RemoteClient:
             self._limit_requests(deadline)
             pool = RunspacePool(self._wsman)
             pool.open()
+        self._stop_reading_the_environment()
         self._pool = pool
         return pool
+
+    def _stop_reading_the_environment(self) -> None:
+        """pypsrp took the proxy settings from the environment when it built its session (first request);
+        requests would scan the whole environment again on every later request, a large part of the
+        console's CPU time per host in a fan-out."""
+        session = getattr(getattr(self._wsman, "transport", None), "session", None)
+        if session is not None:
+            session.trust_env = False
 
     def _limit_requests(self, deadline: float | None, ceiling: float | None = None) -> None:
         """Give the next HTTP requests no more time than ``deadline`` leaves (and at most ``ceiling``)."""
