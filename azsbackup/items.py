@@ -18,7 +18,7 @@ import enum
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from azsbackup.errors import UnsafeArchiveMember
 from azsbackup.osutil import IS_WINDOWS
@@ -103,3 +103,94 @@ def check_link(name: str, target: str, subject: str) -> None:
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
     if resolved == ".." or resolved.startswith("../"):
         raise UnsafeArchiveMember(subject=subject, member=name, detail=f"link target {target!r} points outside")
+
+
+MAX_LINK_HOPS = 40
+"""Links followed while resolving one target, as Linux allows (ELOOP beyond)."""
+
+
+class MemberChecker:
+    """The rules a sequence of members must follow, checked one member at a time, in order.
+
+    A member is refused (:class:`UnsafeArchiveMember`) when:
+
+    * its name is not a safe relative name (:func:`check_name`) or was already used by an earlier member;
+    * its path runs through an earlier symbolic link member (``l/x`` after ``l -> …``);
+    * it is a link whose target is absolute or empty, or that resolves above the root. A target is
+      resolved component by component from the link's directory, as the file system does: ``..``
+      leaves the path so far, and a name that is an earlier link member is replaced by what that
+      link resolves to. So ``self -> .`` then ``sneaky -> self/..`` is refused;
+    * it is a link named like a directory that an earlier member's path runs through (``b/x`` then
+      ``b -> …``), or a link that would make an earlier link, resolved again through it, lead above
+      the root (``a -> b/..`` then ``b -> .``).
+
+    The writer refuses such members before writing them, and the reader and restore before using them.
+    """
+
+    def __init__(self, subject: str) -> None:
+        self._subject = subject
+        self._names: set[str] = set()
+        self._parents: set[str] = set()
+        self._links: dict[str, str] = {}
+        self._through: dict[str, set[str]] = {}
+        """For each name a link's resolution went through (and on from), the links that did."""
+
+    def check(self, item: Item) -> None:
+        """Raise if ``item`` may not follow the members checked so far; otherwise remember it."""
+        name = check_name(item.name, self._subject)
+        if name in self._names:
+            self._refuse(name, "appears twice")
+        parts = name.split("/")
+        parents = ["/".join(parts[:depth]) for depth in range(1, len(parts))]
+        through = next((p for p in parents if p in self._links), None)
+        if through is not None:
+            self._refuse(name, f"its path runs through the symbolic link {through!r}")
+        if item.kind is ItemKind.SYMLINK:
+            self._check_link(name, item.link_target)
+        self._names.add(name)
+        self._parents.update(parents)
+
+    def _check_link(self, name: str, target: str) -> None:
+        check_link(name, target, self._subject)
+        if name in self._parents:
+            self._refuse(name, "an earlier member's path runs through this name")
+        if not self._inside(name, target):
+            self._refuse(name, f"link target {target!r} leads above the root")
+        self._links[name] = target
+        for earlier in sorted(self._through.get(name, ())):
+            if not self._inside(earlier, self._links[earlier]):
+                del self._links[name]
+                self._refuse(name, f"it would make the earlier link {earlier!r} lead above the root")
+
+    def _inside(self, link: str, target: str) -> bool:
+        """Whether ``target`` of ``link`` resolves inside the root; records the names the resolution went through."""
+        visited: set[str] = set()
+        inside = self._resolve(link, link.split("/")[:-1], target, 0, visited) is not None
+        for passed in visited:
+            self._through.setdefault(passed, set()).add(link)
+        return inside
+
+    def _resolve(self, link: str, start: list[str], target: str, hops: int, visited: set[str]) -> list[str] | None:
+        """Where ``target`` leads from the directory ``start``, through earlier link members; None: above the root."""
+        path: list[str] | None = list(start)
+        steps = [step for step in target.split("/") if step not in ("", ".")]
+        for index, step in enumerate(steps):
+            if path is None:
+                return None
+            if step == "..":
+                if not path:
+                    return None
+                path.pop()
+                continue
+            path.append(step)
+            joined = "/".join(path)
+            if index < len(steps) - 1:
+                visited.add(joined)
+            if joined in self._links:
+                if hops >= MAX_LINK_HOPS:
+                    self._refuse(link, "too many levels of symbolic links")
+                path = self._resolve(link, path[:-1], self._links[joined], hops + 1, visited)
+        return path
+
+    def _refuse(self, name: str, detail: str) -> NoReturn:
+        raise UnsafeArchiveMember(subject=self._subject, member=name, detail=detail)

@@ -1,10 +1,10 @@
-"""Archive format v1: constants, the header and the segment nonce.
+"""Archive format 2 (and 1, read only): constants, the header and the segment nonce.
 
 Byte layout of a component archive (all integers big-endian; see docs/format.md)::
 
     offset     size  field
     0          8     magic  89 41 5A 53 42 0D 0A 1A  ("\\x89AZSB\\r\\n\\x1a")
-    8          2     format version (u16) = 1
+    8          2     format version (u16) = 2 (1 is still read)
     10         4     header length H (u32, at most 64 KiB)
     14         H     header: canonical JSON (UTF-8, sorted keys, no spaces)
     14+H       4     recipient block length R (u32, at most 1 MiB)
@@ -38,7 +38,9 @@ from azsbackup.errors import ArchiveLimitExceeded, FormatError, UnsupportedForma
 from azsbackup.items import Readable
 
 MAGIC = b"\x89AZSB\r\n\x1a"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Version 1 differs only in how a negative pax mtime with a fraction is written (see tarstream)."""
 SUITE = "zstd+aes-256-gcm-stream"
 PREAMBLE = struct.Struct(">8sHI")
 LENGTH = struct.Struct(">I")
@@ -84,6 +86,8 @@ class ArchiveHeader:
     """Bytes [0, 14+H): what every segment's authenticated data is computed from."""
     data_offset: int
     """Offset of the first segment."""
+    version: int = FORMAT_VERSION
+    """The format version at offset 8."""
 
     @property
     def aad(self) -> bytes:
@@ -113,7 +117,7 @@ def read_header(stream: Readable, subject: str = "archive") -> ArchiveHeader:
     magic, version, header_len = PREAMBLE.unpack(preamble)
     if magic != MAGIC:
         raise FormatError(subject=subject, detail="not an azsbackup archive (bad magic)")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise UnsupportedFormatVersion(subject=subject, version=version, supported=FORMAT_VERSION)
     if header_len > MAX_HEADER:
         raise ArchiveLimitExceeded(subject=subject, detail=f"header of {header_len} bytes (limit {MAX_HEADER})")
@@ -134,6 +138,7 @@ def read_header(stream: Readable, subject: str = "archive") -> ArchiveHeader:
         recipients=_parse_recipients(recipients_json, subject),
         header_bytes=preamble + header_json,
         data_offset=PREAMBLE.size + header_len + LENGTH.size + recipients_len,
+        version=version,
     )
 
 

@@ -162,7 +162,7 @@ class ArchiveReader:
 
     def __iter__(self) -> Iterator[tuple[Item, Readable | None]]:
         try:
-            yield from TarReader(self._plain, self.subject)
+            yield from TarReader(self._plain, self.subject, version=self.header.version)
         finally:
             self._plain.close()
 

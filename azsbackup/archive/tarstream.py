@@ -17,8 +17,9 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from azsbackup.archive.format import FORMAT_VERSION
 from azsbackup.errors import ArchiveLimitExceeded, FormatError, UnsafeArchiveMember
-from azsbackup.items import Item, ItemKind, Readable, check_link, check_name
+from azsbackup.items import Item, ItemKind, MemberChecker, Readable, check_name
 
 BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
@@ -58,15 +59,15 @@ def header_bytes(item: Item) -> bytes:
     backup thread's time on a tree of small files.
     """
     name = item.name + "/" if item.kind is ItemKind.DIRECTORY else item.name
-    seconds, nanos = divmod(item.mtime_ns, 1_000_000_000)
+    seconds, nanos = divmod(abs(item.mtime_ns), 1_000_000_000)
     size = item.size if item.kind is ItemKind.FILE else 0
-    pax = {"mtime": f"{seconds}.{nanos:09d}"}
+    pax = {"mtime": f"{'-' if item.mtime_ns < 0 else ''}{seconds}.{nanos:09d}"}  # the sign covers the whole decimal
     for keyword, value in (("path", name), ("linkpath", item.link_target)):
         if len(value) > _USTAR_TEXT or not value.isascii():
             pax[keyword] = value
     if not 0 <= size < _USTAR_NUMBER_LIMIT:
         pax["size"], size = str(size), 0
-    if not 0 <= seconds < _USTAR_NUMBER_LIMIT:
+    if item.mtime_ns < 0 or seconds >= _USTAR_NUMBER_LIMIT:
         seconds = 0  # the pax mtime record carries it
     ustar = _ustar_block(name, item.mode & 0o7777, size, seconds, _KIND_TO_TYPE[item.kind], item.link_target)
     return _pax_block(pax) + ustar
@@ -151,9 +152,11 @@ class MemberReader:
 class TarReader:
     """Iterates the Items of a pax/ustar stream, strictly."""
 
-    def __init__(self, source: Readable, subject: str) -> None:
+    def __init__(self, source: Readable, subject: str, *, version: int = FORMAT_VERSION) -> None:
         self._source = source
         self._subject = subject
+        self._members = MemberChecker(subject)
+        self._v1_mtime = version == 1
 
     def _block(self, required: bool = True) -> bytes:
         data = b""
@@ -248,16 +251,16 @@ class TarReader:
         name = check_name(raw_name, self._subject)
         size = _pax_int(pax, "size", fields.size, self._subject)
         link = pax.get("linkpath") or fields.linkname.decode("utf-8", "surrogateescape")
-        if kind is ItemKind.SYMLINK:
-            check_link(name, link, self._subject)
-        return Item(
+        item = Item(
             name=name,
             kind=kind,
             mode=fields.mode & 0o7777,
-            mtime_ns=_mtime_ns(pax.get("mtime"), fields.mtime, self._subject),
+            mtime_ns=_mtime_ns(pax.get("mtime"), fields.mtime, self._subject, v1=self._v1_mtime),
             size=size if kind is ItemKind.FILE else 0,
             link_target=link if kind is ItemKind.SYMLINK else "",
         )
+        self._members.check(item)  # duplicates, paths through links, links leading above the root
+        return item
 
 
 def _pax_int(pax: dict[str, str], key: str, default: int, subject: str) -> int:
@@ -278,10 +281,20 @@ def _octal(field: bytes, subject: str, what: str) -> int:
         raise FormatError(subject=subject, detail=f"bad {what} field in a tar header") from exc
 
 
-def _mtime_ns(pax_value: str | None, seconds: int, subject: str) -> int:
+def _mtime_ns(pax_value: str | None, seconds: int, subject: str, *, v1: bool = False) -> int:
+    """A pax ``mtime`` in nanoseconds: ``[-]SECONDS[.FRACTION]``, the sign covering the whole decimal.
+
+    Format 1 wrote a negative time with a fraction as floor seconds plus a positive fraction (-0.75 s as
+    ``-1.250000000``); archives of that version are read the way they were written.
+    """
     if pax_value is None:
         return seconds * 1_000_000_000
-    whole, _, frac = pax_value.partition(".")
-    if not whole.lstrip("-").isdigit() or (frac and not frac.isdigit()):
+    negative = pax_value.startswith("-")
+    whole, _, frac = pax_value.removeprefix("-").partition(".")
+    if not whole.isdigit() or (frac and not frac.isdigit()):
         raise FormatError(subject=subject, detail="bad pax mtime")
-    return int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])
+    nanos = int((frac + "000000000")[:9])
+    if v1:
+        return (-int(whole) if negative else int(whole)) * 1_000_000_000 + nanos
+    magnitude = int(whole) * 1_000_000_000 + nanos
+    return -magnitude if negative else magnitude

@@ -42,7 +42,7 @@ from azsbackup.archive.format import (
 from azsbackup.archive.tarstream import END_OF_ARCHIVE, header_bytes, padding
 from azsbackup.crypto.envelope import SegmentCipher, wrap_key
 from azsbackup.errors import ProviderError
-from azsbackup.items import Item, ItemKind, Readable
+from azsbackup.items import Item, ItemKind, MemberChecker, Readable
 from azsbackup.model import iso, utc_now
 
 OUTPUT_QUEUE = 4
@@ -132,11 +132,14 @@ class ArchiveWriter:
         self._progress = progress or (lambda _n: None)
         self._items = 0
         self._closed = False
+        self._members = MemberChecker(component)
         self.stats: ArchiveStats | None = None
 
     # --- ItemSink ---------------------------------------------------------------------------
 
     def add(self, item: Item, content: Readable | None = None) -> None:
+        """Write one member; a member the format refuses raises UnsafeArchiveMember before any of it is written."""
+        self._members.check(item)
         self._write(header_bytes(item))
         if item.kind is ItemKind.FILE:
             if content is None:

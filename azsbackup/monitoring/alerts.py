@@ -174,7 +174,8 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "No successful backup within the backup frequency",
             "The last successful backup was {{ last_backup }}, more than {{ frequency_hours }} hours ago.",
             "Check that scheduled backups are enabled with 'azsbackup config get' (PowerShell: "
-            "'Get-AzsBackupConfiguration') and why recent jobs failed with 'azsbackup job list --status Failed' "
+            "'Get-AzsBackupConfiguration'), that the scheduler service runs on the controller (azsbackup scheduler "
+            "status there; no cmdlet reports it), and why recent jobs failed with 'azsbackup job list --status Failed' "
             "(PowerShell: 'Get-AzsBackupJob -Status Failed'), then run 'azsbackup backup start' (PowerShell: "
             "'Start-AzsBackup').",
         ),

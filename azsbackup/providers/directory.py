@@ -16,9 +16,11 @@ Reported as warnings, with the file's name, and not fatal:
   kept: the content is padded or cut, so the archive stays consistent);
 * a file that cannot be read (permissions), which is skipped;
 * a FIFO, socket or device, which is skipped;
-* a symbolic link pointing outside the tree (absolute, or climbing above the
-  root), which is skipped: restore refuses such links, and skipping them at
-  backup time keeps every backup restorable.
+* a symbolic link pointing outside the tree (absolute, or leading above the
+  root when followed through the links before it, as
+  :class:`~azsbackup.items.MemberChecker` resolves it), which is skipped:
+  restore refuses such links, and skipping them at backup time keeps every
+  backup restorable.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing, UnsafeArchiveMember
-from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, check_link
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, MemberChecker
 from azsbackup.providers.base import (
     ProviderContext,
     RestoreDestination,
@@ -170,13 +172,14 @@ class DirectoryProvider:
             raise SourceMissing(component=self.component, path=str(self.path))
         ctx.expect_bytes(self._content_bytes())
         pending_dirs: list[tuple[str, os.stat_result]] = []
+        links = MemberChecker(self.component)  # sees the links only: a walk never repeats a name or enters a link
         for rel, st, path in self._walk(self.path, "", ctx):
             if stat.S_ISDIR(st.st_mode):
                 pending_dirs.append((rel, st))
                 continue
             # A directory is written just before its first entry, so excluded-only dirs still appear empty.
             self._flush_dirs(sink, pending_dirs)
-            self._back_up_entry(sink, ctx, rel, st, path)
+            self._back_up_entry(sink, ctx, rel, st, path, links)
         self._flush_dirs(sink, pending_dirs)
 
     @staticmethod
@@ -185,16 +188,18 @@ class DirectoryProvider:
             sink.add(Item(rel, ItemKind.DIRECTORY, stat.S_IMODE(st.st_mode), st.st_mtime_ns))
         pending.clear()
 
-    def _back_up_entry(self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: Path) -> None:
+    def _back_up_entry(
+        self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: Path, links: MemberChecker
+    ) -> None:
         mode = stat.S_IMODE(st.st_mode)
         if stat.S_ISLNK(st.st_mode):
-            target = os.readlink(path)
+            link = Item(rel, ItemKind.SYMLINK, mode, st.st_mtime_ns, link_target=os.readlink(path))
             try:
-                check_link(rel, target, self.component)
+                links.check(link)  # followed through the links written before it, as restore will
             except UnsafeArchiveMember:
-                ctx.warn("link-outside", f"skipped {rel}: the link points outside the tree ({target})", rel)
+                ctx.warn("link-outside", f"skipped {rel}: the link points outside the tree ({link.link_target})", rel)
                 return
-            sink.add(Item(rel, ItemKind.SYMLINK, mode, st.st_mtime_ns, link_target=target))
+            sink.add(link)
         elif stat.S_ISREG(st.st_mode):
             self._back_up_file(sink, ctx, rel, st, path)
         else:

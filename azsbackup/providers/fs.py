@@ -29,7 +29,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import stat
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -37,7 +36,7 @@ from types import TracebackType
 from typing import Self
 
 from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
-from azsbackup.items import Item, ItemKind, Readable, check_link, check_name
+from azsbackup.items import Item, ItemKind, MemberChecker, Readable, check_name
 
 COPY_CHUNK = 1 << 20
 SMALL_FILE = 256 << 10
@@ -45,6 +44,16 @@ SMALL_FILES_IN_FLIGHT = 32
 CREATE_THREADS = 4
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+
+
+RESTORED_MODE_BITS = 0o1777
+"""Permissions and the sticky bit. Setuid and setgid are not restored: a restored file belongs to whoever
+restores it (owners are not recorded), so the bits would grant that user's rights (root's, usually) to
+whatever the archive holds."""
+
+
+def restored_mode(item: Item) -> int:
+    return item.mode & RESTORED_MODE_BITS
 
 
 def is_empty_or_missing(path: Path) -> bool:
@@ -71,7 +80,7 @@ class StagedTree:
         self.staging = self.target.parent / f".{self.target.name}.azsbackup-restore-{secrets.token_hex(4)}"
         self._dirs: list[tuple[Path, Item]] = []
         self._created: set[Path] = set()
-        self._names: set[Path] = set()
+        self._members = MemberChecker(str(self.target))
         self._creators: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future[None]] = deque()
 
@@ -121,19 +130,15 @@ class StagedTree:
             self._created.add(directory)
 
     def add(self, item: Item, content: Readable | None) -> None:
+        self._members.check(item)  # the archive's rules again: duplicates, paths through links, outward links
         path = self.path_of(item.name)
         self._parent_ready(path, item.name)
-        already_made_dir = item.kind is ItemKind.DIRECTORY and path in self._created
-        if path in self._names and not already_made_dir:  # by name: a file may still be on its way to disk
-            raise UnsafeArchiveMember(subject=str(self.target), member=item.name, detail="appears twice")
-        self._names.add(path)
         if item.kind is ItemKind.DIRECTORY:
             if path not in self._created:
                 path.mkdir(mode=0o700)
                 self._created.add(path)
             self._dirs.append((path, item))
         elif item.kind is ItemKind.SYMLINK:
-            check_link(item.name, item.link_target, str(self.target))
             os.symlink(item.link_target, path)
             self._set_times(path, item, follow=False)
         elif item.size <= SMALL_FILE:
@@ -147,7 +152,7 @@ class StagedTree:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.chmod(path, stat.S_IMODE(item.mode))
+        os.chmod(path, restored_mode(item))
         self._set_times(path, item, follow=True)
 
     def _creator_pool(self) -> ThreadPoolExecutor:
@@ -176,7 +181,7 @@ class StagedTree:
                     break
                 out.write(chunk)
                 left -= len(chunk)
-        os.chmod(path, stat.S_IMODE(item.mode))
+        os.chmod(path, restored_mode(item))
         self._set_times(path, item, follow=True)
 
     @staticmethod
@@ -187,7 +192,7 @@ class StagedTree:
 
     def _finish_directories(self) -> None:
         for path, item in sorted(self._dirs, key=lambda d: len(d[0].parts), reverse=True):
-            os.chmod(path, stat.S_IMODE(item.mode))
+            os.chmod(path, restored_mode(item))
             self._set_times(path, item, follow=True)
 
     def _publish(self) -> None:

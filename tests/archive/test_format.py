@@ -71,10 +71,10 @@ def flipped(data: bytes, offset: int) -> bytes:
 def test_bad_magic_and_unknown_version(archive: bytes) -> None:
     with pytest.raises(FormatError, match="bad magic"):
         read_all(flipped(archive, 2))
-    future = archive[: len(MAGIC)] + (2).to_bytes(2, "big") + archive[len(MAGIC) + 2 :]
+    future = archive[: len(MAGIC)] + (3).to_bytes(2, "big") + archive[len(MAGIC) + 2 :]
     with pytest.raises(UnsupportedFormatVersion) as caught:
         read_all(future)
-    assert caught.value.exit_code == 15 and "version 2" in caught.value.message
+    assert caught.value.exit_code == 15 and "version 3" in caught.value.message
 
 
 def test_every_flipped_byte_is_detected(archive: bytes) -> None:

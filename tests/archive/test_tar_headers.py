@@ -35,13 +35,13 @@ def with_tarfile(item: Item) -> bytes:
     info = tarfile.TarInfo(item.name + ("/" if item.kind is ItemKind.DIRECTORY else ""))
     info.type = _KIND_TO_TYPE[item.kind]
     info.mode = item.mode & 0o7777
-    seconds, nanos = divmod(item.mtime_ns, 1_000_000_000)
-    info.mtime = seconds
+    info.mtime = item.mtime_ns // 1_000_000_000
     info.size = item.size if item.kind is ItemKind.FILE else 0
     info.linkname = item.link_target
     info.uid = info.gid = 0
     info.uname = info.gname = ""
-    info.pax_headers = {"mtime": f"{seconds}.{nanos:09d}"}
+    whole, fraction = divmod(abs(item.mtime_ns), 1_000_000_000)  # pax: the sign covers the whole decimal
+    info.pax_headers = {"mtime": f"{'-' if item.mtime_ns < 0 else ''}{whole}.{fraction:09d}"}
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 

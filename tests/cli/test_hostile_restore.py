@@ -39,7 +39,7 @@ def plant_backup(engine: Engine, cert: CertPair, raw_tar: bytes) -> str:
         "Succeeded",
         len(raw_tar),
         len(data),
-        0.1,
+        100,
         None,
         None,
         ArchiveRef("tree.azsb", len(data), hashlib.sha256(data).hexdigest()),
@@ -47,7 +47,7 @@ def plant_backup(engine: Engine, cert: CertPair, raw_tar: bytes) -> str:
     manifest = Manifest(
         backup_id,
         "2026-11-24T10:00:00Z",
-        0.1,
+        100,
         "manual",
         "Succeeded",
         "0.1.0",

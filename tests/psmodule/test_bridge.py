@@ -76,11 +76,8 @@ def test_an_interpreter_without_the_engine_gives_no_result_and_says_why_on_stder
     assert run.returncode != 0 and run.stdout == b""
     assert b"No module named 'azsbackup'" in run.stderr
     source = (wire.MODULE / "Private" / "Invoke-AzsBackupEngine.ps1").read_text()
-    assert (
-        "if ($exitCode -ne 0) {" in source
-        and "code = 'engine-failed'" in source
-        and "without a result: $tail" in source
-    )
+    for needle in ("if ($exitCode -ne 0) {", "code = 'engine-failed'", "without a result: $tail"):
+        assert needle in source, needle
 
 
 NON_ASCII_PASSWORD = "Pässwört-密码-🔑-ÿ"

@@ -292,6 +292,16 @@ def test_remote_calls_fan_out_through_one_invoke_command_with_plain_values() -> 
         assert needle in source, needle
 
 
+def test_the_deprecated_names_warn() -> None:
+    """Set-AzsBackupShare and Get-AzsBackupLocation work and say they are deprecated, as Azure's module did."""
+    source = (MODULE / "Private" / "Invoke-AzsBackupCmdlet.ps1").read_text()
+    assert "$invokedAs = $Caller.MyInvocation.InvocationName" in source
+    assert "if ($script:AzsBackupEngine.DeprecatedAliases.ContainsKey($invokedAs)) {" in source
+    assert '$Caller.WriteWarning("$invokedAs is deprecated' in source
+    psm1 = (MODULE / "AzsBackup.psm1").read_text()
+    assert "New-Alias -Name $alias -Value $script:AzsBackupEngine.DeprecatedAliases[$alias]" in psm1
+
+
 def test_the_default_views_name_only_properties_the_objects_have() -> None:
     names = {s.type_name: {p.lower() for p in s.property_names} for s in shapes.SHAPES}
     views = ET.parse(MODULE / "AzsBackup.Format.ps1xml").getroot().iter("View")  # noqa: S314 - the module's own file

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from azsbackup.archive.manifest import FORMAT_VERSION
 from azsbackup.errors import ExitCode
 from azsbackup.pwsh import module_data, shapes, table
 from azsbackup.remote.client import RemoteCredential, SecureText
@@ -103,7 +104,7 @@ def test_the_azure_properties_have_values(engine: Engine, cert_pair: CertPair, t
     ):
         assert configuration[name] is not None, name
     backup = shapes.BACKUP.to_object(found[2][1])
-    assert backup["TimeTakenToCreate"].startswith("PT") and backup["BackupDataVersion"] == "1"
+    assert backup["TimeTakenToCreate"].startswith("PT") and backup["BackupDataVersion"] == str(FORMAT_VERSION)
     assert backup["IsCloudRecoveryReady"] is True and backup["RoleStatus"][0]["RoleName"] == "tree"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -37,9 +36,9 @@ from azsbackup.errors import AzsBackupError
 from azsbackup.service.catalog import component_view, record_from_manifest
 from tests.archive.helpers import read_all
 from tests.archive.test_fuzz import mutated
-from tests.reliability.figures import CaseCounter, record
+from tests.reliability.figures import CaseCounter, floor_in_ci, record
 
-SCALE = int(os.environ.get("AZSBACKUP_PARSER_FUZZ_CASES", "1500"))
+SCALE = floor_in_ci("AZSBACKUP_PARSER_FUZZ_CASES", 1500)
 COUNTS = CaseCounter()
 FUZZ = settings(max_examples=SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 KEY = SigningKey.generate()

@@ -18,8 +18,8 @@ function New-AzsBackupErrorRecord {
     )
 
     $category = [System.Management.Automation.ErrorCategory]::NotSpecified
-    if (-not [System.Enum]::TryParse([string]$EngineError.category, [ref]$category)) {
-        $category = [System.Management.Automation.ErrorCategory]::NotSpecified
+    if ([System.Enum]::GetNames([System.Management.Automation.ErrorCategory]) -contains [string]$EngineError.category) {
+        $category = [System.Management.Automation.ErrorCategory][string]$EngineError.category
     }
     $exception = [System.Exception]::new([string]$EngineError.message)
     $record = [System.Management.Automation.ErrorRecord]::new($exception, "AzsBackup.$($EngineError.code)", $category, $EngineError.target)
