@@ -114,8 +114,17 @@ def check_controller_name(value: str) -> str:
 
 
 def check_http_url(field_name: str, value: str) -> str:
+    """An http(s) URL with no password in it: the configuration is shown by ``config get``."""
+    from urllib.parse import urlsplit
+
     if not value.startswith(("http://", "https://")):
         raise InvalidValue(field=field_name, value=repr(value), allowed="an http:// or https:// URL")
+    if urlsplit(value).password is not None:
+        raise InvalidValue(
+            field=field_name,
+            value="a URL with a password in it",
+            allowed="an http:// or https:// URL without user:password@ (it would show in config get)",
+        )
     return value
 
 

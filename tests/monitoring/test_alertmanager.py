@@ -5,6 +5,7 @@ fails a backup."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -114,6 +115,11 @@ def test_alertmanager_url_and_controller_name_are_validated(configured: Engine) 
     before = configured.run("config", "get").json
     bad_url = configured.error("config", "set", "--alertmanager-url", "ftp://am", code="invalid-value", exit_code=10)
     assert "alertmanager-url" in bad_url["message"]
+    secret = "S3cret-In-Url"
+    with_password = configured.error(
+        "config", "set", "--alertmanager-url", f"http://ops:{secret}@am:9093", code="invalid-value", exit_code=10
+    )
+    assert secret not in json.dumps(with_password)
     bad_name = configured.error("config", "set", "--controller-name", "has space", code="invalid-value", exit_code=10)
     assert "controller-name" in bad_name["message"]
     assert configured.run("config", "get").json == before
