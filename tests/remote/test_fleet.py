@@ -59,7 +59,7 @@ def test_every_host_answers_for_itself_and_faulty_hosts_fail_alone(winrm_fleet: 
         "--throttle-limit",
         "4",
         "--operation-timeout",
-        "8",
+        "15",
         "--secrets-stdin",
     ]
     log = winrm_fleet.endpoints.log
