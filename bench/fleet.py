@@ -137,7 +137,11 @@ def console(work: Path, endpoints: FleetEndpoints, throttle: int, words: list[st
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="azsbackup-fleet-bench-"))
+    with tempfile.TemporaryDirectory(prefix="azsbackup-fleet-bench-") as directory:
+        return measure(Path(directory), args)
+
+
+def measure(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     throttles = [int(t) for t in args.throttles.split(",")]
     results: list[dict[str, Any]] = []
     with fleet(work, args.controllers) as endpoints:
