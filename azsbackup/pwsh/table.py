@@ -205,6 +205,16 @@ def _cmdlet(
     return Cmdlet(name, variants, module_parameters=module, remote_credential=credential, should_process=changes)
 
 
+_CONFIGURATION_SETTINGS = (
+    Option("EncryptionCertPath", "--encryption-cert", path="path"),
+    Toggle("IsBackupSchedulerEnabled", "--scheduler", "--no-scheduler"),
+    Option("BackupFrequencyInHours", "--frequency-hours"),
+    Option("BackupRetentionPeriodInDays", "--retention-days"),
+    Toggle("AllowUnencryptedShare", "--allow-unencrypted", "--require-encryption"),
+)
+"""What Set-AzsBackupConfiguration changes whichever location it sets (both parameter sets)."""
+
+
 CMDLETS: dict[str, Cmdlet] = {
     c.name: c
     for c in (
@@ -217,13 +227,22 @@ CMDLETS: dict[str, Cmdlet] = {
                     Option("Path", "--path", path="location"),
                     Option("UserName", "--username"),
                     Secret("Password", "password"),
-                    Option("EncryptionCertPath", "--encryption-cert", path="path"),
-                    Toggle("IsBackupSchedulerEnabled", "--scheduler", "--no-scheduler"),
-                    Option("BackupFrequencyInHours", "--frequency-hours"),
-                    Option("BackupRetentionPeriodInDays", "--retention-days"),
-                    Toggle("AllowUnencryptedShare", "--allow-unencrypted", "--require-encryption"),
+                    *_CONFIGURATION_SETTINGS,
                 ),
                 shapes.CONFIGURATION,
+                parameter_set="FileShare",
+            ),
+            Variant(  # Azure Stack's 2021-09-01 blob target: the URL is the engine's path, the key its password
+                ("config", "set"),
+                (
+                    Option("BlobStorageUrl", "--path", path="location"),
+                    Secret("BlobStorageKey", "password"),
+                    Toggle("AllowInsecureHttp", "--allow-insecure-http", "--require-https"),
+                    Option("BlobApiVersion", "--blob-api-version"),
+                    *_CONFIGURATION_SETTINGS,
+                ),
+                shapes.CONFIGURATION,
+                parameter_set="Blob",
             ),
             module=("AsJob",),
             changes=True,

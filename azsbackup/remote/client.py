@@ -1,18 +1,30 @@
 """Running AzsBackup cmdlets on a remote Windows host over WinRM (PSRP), from Python on any OS.
 
-:class:`RemoteClient` wraps pypsrp: one WSMan connection and one runspace pool,
-opened on first use and reused for every call. Each call runs exactly one
-cmdlet with its parameters passed as PSRP parameters (never interpolated into
-script text), and returns plain Python values: PowerShell objects become
-dicts (with their type names under ``ps_type``), hashtables dicts, arrays lists.
+:class:`RemoteClient` wraps pypsrp: one WSMan connection and one runspace pool
+of one runspace, opened on first use and reused for every call. Each call runs
+exactly one command with its parameters passed as PSRP parameters (never
+interpolated into script text), and returns plain Python values: PowerShell
+objects become dicts (with their type names under ``ps_type``), hashtables
+dicts, arrays lists.
+
+:meth:`RemoteClient.define` brings functions along instead of needing them
+installed on the host: it runs a script of function definitions once, as a
+script pipeline in the runspace's global scope (PSRP ``UseLocalScope`` false,
+which is PowerShell's dot-sourcing), so the functions stay defined for every
+later call on that connection. The pool holds one runspace so that every call
+lands in the runspace that holds them; a reconnection defines them again. This
+needs the endpoint's full language mode (the default ``Microsoft.PowerShell``
+configuration); a JEA endpoint refuses scripts.
 
 HTTPS on 5986 with certificate validation is the default. Plain HTTP and
 skipping validation are explicit opt-outs, each logged as a warning.
 
 Failures are typed (:mod:`azsbackup.errors`): the host cannot be reached,
-its TLS certificate does not validate, the credentials are refused, a WSMan
-fault, the remote cmdlet reported an error (with its FullyQualifiedErrorId),
-or the call outlived its deadline.
+its TLS certificate does not validate, the credentials are refused, the auth
+method needs a package that is not installed, a WSMan fault, the remote
+command failed (with its FullyQualifiedErrorId), or the call outlived its
+deadline. Non-terminating errors the command wrote are kept in
+:attr:`RemoteClient.errors` with theirs.
 
 A call can carry a deadline (a :func:`time.monotonic` value) and a cancel
 event. The pipeline is started, then polled: between polls the client checks
@@ -51,6 +63,10 @@ POLL_S = 5
 """Longest WSMan receive wait while polling a running pipeline: how late a cancel or deadline is noticed."""
 CLEANUP_S = 5.0
 """HTTP time allowed for stopping a pipeline and closing the pool once a call gave up."""
+MISSING_AUTH_PACKAGE = {
+    "kerberos": "pyspnego's Kerberos support (pip install 'pyspnego[kerberos]')",
+    "credssp": "requests-credssp (pip install requests-credssp)",
+}
 
 
 class SecureText(str):
@@ -107,6 +123,22 @@ def to_python(value: Any) -> Any:
     return value
 
 
+def psrp_value(value: Any) -> Any:
+    """A parameter value as the host can read it.
+
+    pypsrp serialises every Python int as ``<I32>``; PowerShell cannot read a larger
+    number in that element, so one beyond Int32 travels as ``<I64>`` (an offset past
+    2 GiB, a time in .NET ticks). PowerShell converts either to the parameter's type.
+    """
+    from pypsrp.serializer import TaggedValue
+
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
+        if not -(2**63) <= value < 2**63:
+            raise ValueError("an integer parameter beyond Int64")
+        return TaggedValue("I64", value)
+    return value
+
+
 class RemoteClient:
     """A reusable connection to one host's PowerShell remoting endpoint."""
 
@@ -115,6 +147,7 @@ class RemoteClient:
         self._on_warning = on_warning or (lambda message: log.warning("%s: %s", settings.host, message))
         self._wsman: Any = None
         self._pool: Any = None
+        self._definitions: list[str] = []
         self.errors: list[tuple[str, str]] = []
         """The non-terminating errors of the last call: (FullyQualifiedErrorId, message)."""
         if not settings.ssl:
@@ -149,10 +182,13 @@ class RemoteClient:
                 connection_timeout=s.connection_timeout,
             )
             self._limit_requests(deadline)
-            pool = RunspacePool(self._wsman)
+            # One runspace: functions defined by define() live in one runspace's session state.
+            pool = RunspacePool(self._wsman, min_runspaces=1, max_runspaces=1)
             pool.open()
         self._stop_reading_the_environment()
         self._pool = pool
+        for script in self._definitions:
+            self._run(self._script(pool, script), "define functions", deadline)
         return pool
 
     def _stop_reading_the_environment(self) -> None:
@@ -198,13 +234,6 @@ class RemoteClient:
         if session is not None:
             session.headers["Connection"] = "close"
 
-    def abandon(self) -> None:
-        """Drop the connection without talking to the host (after a timeout: the host may not answer)."""
-        self._pool = None
-        if self._wsman is not None:
-            self._wsman.close()
-            self._wsman = None
-
     def __enter__(self) -> Self:
         return self
 
@@ -223,19 +252,37 @@ class RemoteClient:
         deadline: float | None = None,
         cancel: threading.Event | None = None,
     ) -> list[Any]:
-        """Run one cmdlet remotely; return its output as Python values."""
+        """Run one command remotely; return its output as Python values (within ``deadline``, until ``cancel``)."""
         from pypsrp.powershell import PowerShell
 
-        pool = self._open(deadline)
-        shell = PowerShell(pool)
+        shell = PowerShell(self._open(deadline))
         shell.add_cmdlet(command)
         with self._translating(command, deadline):
             for name, value in (parameters or {}).items():
                 if value is not None:  # a bool goes as -Name:$true / -Name:$false: right for [switch] and [bool]
-                    shell.add_parameter(name, self._wire_value(pool, value))
+                    shell.add_parameter(name, self._wire_value(shell.runspace_pool, value))
+        return [to_python(item) for item in self._run(shell, command, deadline, cancel)]
+
+    def define(self, script: str) -> None:
+        """Define the functions of ``script`` (definitions only) for every later call on this connection."""
+        pool = self._open()
+        self._definitions.append(script)
+        self._run(self._script(pool, script), "define functions")
+
+    @staticmethod
+    def _script(pool: Any, script: str) -> Any:
+        from pypsrp.powershell import PowerShell
+
+        # UseLocalScope false: the script runs in the global scope, so its functions outlive the pipeline.
+        return PowerShell(pool).add_script(script, use_local_scope=False)
+
+    def _run(
+        self, shell: Any, action: str, deadline: float | None = None, cancel: threading.Event | None = None
+    ) -> list[Any]:
+        with self._translating(action, deadline):
             self._limit_requests(deadline)
             shell.begin_invoke()
-            self._wait(shell, command, deadline, cancel)
+            self._wait(shell, action, deadline, cancel)
             # The pool keeps every pipeline (and its output) until it is closed: close it now, so a long
             # series of calls (a file streamed in chunks) does not grow memory.
             shell.close()
@@ -246,7 +293,7 @@ class RemoteClient:
             error_id, message = records[0] if records else ("unknown", "the remote command failed")
             raise RemoteCommandError(host=self.settings.host, error_id=error_id, detail=message)
         self.errors = records
-        return [to_python(item) for item in shell.output]
+        return list(shell.output)
 
     def _wait(self, shell: Any, command: str, deadline: float | None, cancel: threading.Event | None) -> None:
         """Poll the running pipeline until it ends, the deadline passes or ``cancel`` is set."""
@@ -275,7 +322,7 @@ class RemoteClient:
     def _wire_value(pool: Any, value: Any) -> Any:
         """Secrets as SecureStrings, which need the session key exchanged first (once per pool)."""
         if not isinstance(value, SecureText | RemoteCredential):
-            return value
+            return psrp_value(value)
         from pypsrp.complex_objects import PSCredential
         from pypsrp.serializer import TaggedValue
 
@@ -321,6 +368,12 @@ class _Translator:
         if exc is None or isinstance(exc, RemoteError):
             return
         _let_go_of_responses(exc)
+        if isinstance(exc, ImportError) and self._settings.auth in MISSING_AUTH_PACKAGE:
+            raise RemoteError(
+                host=self._settings.host,
+                detail=f"auth {self._settings.auth} needs {MISSING_AUTH_PACKAGE[self._settings.auth]}, "
+                "which is not installed; use negotiate or ntlm, or install it",
+            ) from exc
         from pypsrp.exceptions import AuthenticationError, WinRMError, WinRMTransportError, WSManFaultError
         from requests.exceptions import ConnectionError as RequestsConnectionError
         from requests.exceptions import SSLError, Timeout
@@ -341,3 +394,9 @@ class _Translator:
             raise RemoteError(host=where, detail=f"WSMan fault {exc.code}: {exc.reason}") from exc
         if isinstance(exc, WinRMError):
             raise RemoteError(host=where, detail=f"{self._action}: {type(exc).__name__}") from exc
+        if isinstance(exc, TypeError | ValueError):  # UnicodeDecodeError among them
+            # pypsrp cannot read some answers a host gives: an empty byte array (<BA />), a string with an
+            # unpaired surrogate (a valid NTFS name). Typed, so one bad answer is one clear error.
+            raise RemoteError(
+                host=where, detail=f"{self._action}: the host's answer could not be read ({type(exc).__name__})"
+            ) from exc

@@ -34,10 +34,48 @@ from azsbackup.service.controller import Controller
 from azsbackup.state.config_view import LOCATION_SPACE_KEY
 from azsbackup.state.db import put_setting, transaction
 from azsbackup.storage.base import Location, join
+from azsbackup.storage.paths import Credentials, LocationSpec
 from azsbackup.storage.subtree import Subtree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from azsbackup.state.config import BackupConfiguration
 
 EXTERNAL_ROOT = "MASBackup"
 COPY_CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class ConfiguredLocation:
+    """The external location as configured: where, with which stored secret, and how to open it."""
+
+    spec: LocationSpec
+    credentials: Credentials
+    options: dict[str, Any]
+    """:func:`azsbackup.storage.open_location`'s keyword options from the configuration."""
+
+
+def configured_location(controller: Controller) -> ConfiguredLocation:
+    """The configured external location; :class:`NotConfigured` when there is none."""
+    from azsbackup.storage.paths import parse_location
+
+    config = controller.config()
+    if not config.path:
+        raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
+    return ConfiguredLocation(
+        parse_location(config.path),
+        Credentials(config.username or "", controller.secrets.get("share_password") or ""),
+        location_options(config),
+    )
+
+
+def location_options(config: BackupConfiguration) -> dict[str, Any]:
+    """:func:`azsbackup.storage.open_location`'s keyword options from the configuration."""
+    return {
+        "allow_unencrypted": config.allow_unencrypted,
+        "allow_insecure_http": config.allow_insecure_http,
+        "blob_api_version": config.blob_api_version,
+    }
 
 
 @contextmanager
@@ -48,14 +86,10 @@ def external_location(controller: Controller, *, create_root: bool = True) -> It
     create a stray folder); ``MASBackup`` below it is created when missing.
     """
     from azsbackup.storage import open_location
-    from azsbackup.storage.paths import Credentials, parse_location
 
-    config = controller.config()
-    if not config.path:
-        raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
-    spec = parse_location(config.path)
-    credentials = Credentials(config.username or "", controller.secrets.get("share_password") or "")
-    location = open_location(spec, credentials, allow_unencrypted=config.allow_unencrypted)
+    configured = configured_location(controller)
+    spec = configured.spec
+    location = open_location(spec, configured.credentials, **configured.options)
     try:
         if spec.path and not location.exists(""):
             raise InvalidPath(location=spec.display, detail="the configured folder does not exist on the share")
@@ -219,6 +253,8 @@ def check_capacity(
 
     config = controller.config()
     space = target.free_space()
+    if space is None:  # the location reports no capacity (blob storage): nothing to show or forecast against
+        return
     record_location_space(controller, config.path, space.free, space.total)
     records = list_backups(controller)
     if not records:

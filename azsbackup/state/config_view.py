@@ -51,6 +51,8 @@ def defaults() -> dict[str, Any]:
         "retention_days": DEFAULT_RETENTION_DAYS,
         "scheduler_enabled": False,
         "allow_unencrypted": False,
+        "allow_insecure_http": False,
+        "blob_api_version": None,
         "notifications": {},
         "controller_name": None,
     }

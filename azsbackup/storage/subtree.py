@@ -53,7 +53,7 @@ class Subtree:
             raise LocationError(location=self.display, detail="refusing to delete the location's root")
         self.base.delete_tree(self._p(path))
 
-    def free_space(self) -> SpaceInfo:
+    def free_space(self) -> SpaceInfo | None:
         return self.base.free_space()
 
     def close(self) -> None:

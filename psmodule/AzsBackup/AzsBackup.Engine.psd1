@@ -89,9 +89,9 @@
             RemoteCredential = 'Credential'
         }
         'Set-AzsBackupConfiguration' = @{
-            EngineParameters = @('Path', 'UserName', 'Password', 'EncryptionCertPath', 'IsBackupSchedulerEnabled', 'BackupFrequencyInHours', 'BackupRetentionPeriodInDays', 'AllowUnencryptedShare')
-            ProviderPaths    = @('EncryptionCertPath')
-            LocationPaths    = @('Path')
+            EngineParameters = @('Path', 'UserName', 'Password', 'EncryptionCertPath', 'IsBackupSchedulerEnabled', 'BackupFrequencyInHours', 'BackupRetentionPeriodInDays', 'AllowUnencryptedShare', 'BlobStorageUrl', 'BlobStorageKey', 'AllowInsecureHttp', 'BlobApiVersion')
+            ProviderPaths    = @('EncryptionCertPath', 'EncryptionCertPath')
+            LocationPaths    = @('Path', 'BlobStorageUrl')
             RemoteCredential = 'Credential'
         }
         'Start-AzsBackup' = @{

@@ -373,6 +373,8 @@ def _fail(function: Function, parameter: Parameter, value: Any, why: str) -> Bin
 
 def _to_type(function: Function, parameter: Parameter, value: Any) -> Any:
     kind = parameter.type
+    if kind == "byte[]" and isinstance(value, bytes | bytearray):  # a byte array over PSRP (<BA>)
+        return bytes(value)
     if kind.endswith("[]"):
         element = Parameter(parameter.name, kind[:-2], parameter.attributes)
         items = value if isinstance(value, list) else [value]
@@ -391,9 +393,13 @@ def _to_type(function: Function, parameter: Parameter, value: Any) -> Any:
         if isinstance(value, bool):
             return int(value)
         try:
-            return int(str(value).strip())
+            number = int(str(value).strip())
         except ValueError:
             raise _fail(function, parameter, value, "not a number") from None
+        bits = 31 if kind == "int" else 63
+        if not -(2**bits) <= number < 2**bits:
+            raise _fail(function, parameter, value, f"too large or too small for an Int{bits + 1}")
+        return number
     if kind == "string":
         return str(value) if not isinstance(value, bool) else ("True" if value else "False")
     if kind == "datetime":

@@ -260,8 +260,10 @@ def _help(function: Node) -> list[HelpSection]:
     return sections
 
 
-def functions(path: Path) -> list[Function]:
-    root = parse(path.read_bytes())
+def functions(source: Path | bytes) -> list[Function]:
+    """The functions a file defines, or a script's text (then their path is ``<script>``)."""
+    path = source if isinstance(source, Path) else Path("<script>")
+    root = parse(source.read_bytes() if isinstance(source, Path) else source)
     found = []
     for node in (n for n in walk(root) if n.type == "function_statement"):
         name = text(next(c for c in node.children if c.type == "function_name"))

@@ -200,3 +200,51 @@ def test_the_host_binds_the_cmdlets_parameters_as_powershell_does(
         deprecated = client.invoke("Get-AzsBackupLocation", {})[0]
         assert deprecated["BackupFrequencyInHours"] == 5
     assert remote_engine.run("backup", "list").json["backups"] == []
+
+
+def test_defined_functions_are_defined_again_after_a_reconnection(winrm_https: Endpoint, tmp_path: Path) -> None:
+    from azsbackup.providers.winrm import remote_script
+    from tests.winrm_endpoint.files import register_remote_functions
+
+    register_remote_functions(winrm_https.server)
+    (tmp_path / "a.txt").write_text("a")
+    client = RemoteClient(settings(winrm_https))
+    with client:
+        client.define(remote_script())
+        shells = len(winrm_https.server.shells)
+        client.close()
+        assert len(winrm_https.server.shells) == shells - 1
+        listed = client.invoke("Get-AzsBackupRemoteTree", {"Root": str(tmp_path)})
+    assert [entry["RelativePath"] for entry in listed] == ["a.txt"]
+
+
+def test_integers_beyond_int32_arrive_whole(winrm_https: Endpoint) -> None:
+    winrm_https.server.register("Get-Echo", lambda parameters: [parameters["Value"]])
+    with RemoteClient(settings(winrm_https)) as client:
+        for value in (7, 2**31 - 1, 2**31, -(2**31) - 1, 16_000_000_000_000_000_000 // 10, -(2**63)):
+            assert client.invoke("Get-Echo", {"Value": value}) == [value]
+
+
+@pytest.mark.parametrize(("auth", "package"), [("kerberos", "gssapi"), ("credssp", "requests_credssp")])
+def test_an_auth_method_whose_package_is_missing_is_a_clear_error(
+    winrm_https: Endpoint, auth: str, package: str
+) -> None:
+    import importlib.util
+
+    from azsbackup.errors import RemoteError
+
+    assert importlib.util.find_spec(package) is None, f"{package} is installed: this test needs it absent"
+    with pytest.raises(RemoteError) as caught, RemoteClient(settings(winrm_https, auth=auth)) as client:
+        client.invoke("Get-AzsBackupConfiguration")
+    assert caught.value.code == "remote-error" and f"auth {auth} needs" in caught.value.message
+    assert "pip install" in caught.value.message
+
+
+@pytest.mark.parametrize("answer", [b"", "name-\udc80"], ids=["empty-byte-array", "unpaired-surrogate"])
+def test_an_answer_pypsrp_cannot_read_is_a_typed_error(winrm_https: Endpoint, answer: object) -> None:
+    from azsbackup.errors import RemoteError
+
+    winrm_https.server.register("Get-Odd", lambda _p: [answer])
+    with pytest.raises(RemoteError) as caught, RemoteClient(settings(winrm_https)) as client:
+        client.invoke("Get-Odd")
+    assert "the host's answer could not be read" in caught.value.message

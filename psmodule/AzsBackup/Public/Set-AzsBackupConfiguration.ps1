@@ -4,7 +4,8 @@ function Set-AzsBackupConfiguration {
     Changes the backup configuration.
 
     .DESCRIPTION
-    Sets the external location, its credentials, the encryption certificate and the schedule. Parameters
+    Sets the external location (an SMB share, a local path, or an Azure Blob container with -BlobStorageUrl
+    and -BlobStorageKey), its credentials, the encryption certificate and the schedule. Parameters
     that are not given keep their values, as with Azure Stack's Set-AzsBackupConfiguration; nothing is
     stored unless every given value is valid. The password goes to the engine on its standard input, never
     on a command line. Configuring a location for the first time turns the scheduler on, as in Azure Stack.
@@ -19,6 +20,24 @@ function Set-AzsBackupConfiguration {
 
     .PARAMETER Password
     The share account's password.
+
+    .PARAMETER BlobStorageUrl
+    An Azure Blob container as the external location, as in Azure Stack's 2021-09-01 API:
+    https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX], an Azure Stack Hub storage account
+    (https://ACCOUNT.blob.REGION.FQDN/CONTAINER), or path style https://HOST[:PORT]/ACCOUNT/CONTAINER. The
+    container must exist. Not with -Path, -UserName or -Password; a share's user name is dropped.
+
+    .PARAMETER BlobStorageKey
+    The storage account's key, or a SAS token with the permissions r, w, d and l on the container. It goes
+    to the engine on its standard input, never on a command line.
+
+    .PARAMETER AllowInsecureHttp
+    Allows a -BlobStorageUrl on plain http:// ($true), for emulators and test setups; the engine warns.
+    $false requires https again.
+
+    .PARAMETER BlobApiVersion
+    The blob REST API version to ask for (default 2019-02-02, which Azure, Azure Stack Hub and the Azurite
+    emulator serve); an empty string goes back to the default.
 
     .PARAMETER EncryptionCertPath
     The certificate (.cer, PEM or DER) backups are encrypted to. Keep its .pfx away from this host: restores
@@ -62,6 +81,11 @@ function Set-AzsBackupConfiguration {
     Configures the share, its credentials and the encryption certificate.
 
     .EXAMPLE
+    Set-AzsBackupConfiguration -BlobStorageUrl https://contosobackup.blob.local.azurestack.external/azsbackups -BlobStorageKey (Read-Host -AsSecureString) -EncryptionCertPath C:\certs\AzSIBCCert.cer
+
+    Exports the backups to a blob container of an Azure Stack Hub storage account, with its key.
+
+    .EXAMPLE
     Set-AzsBackupConfiguration -BackupFrequencyInHours 10 -BackupRetentionPeriodInDays 5
 
     Changes only the schedule and the retention; the path and the credentials are kept.
@@ -74,16 +98,32 @@ function Set-AzsBackupConfiguration {
     .LINK
     https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium', PositionalBinding = $false)]
+    [CmdletBinding(DefaultParameterSetName = 'FileShare', SupportsShouldProcess = $true, ConfirmImpact = 'Medium', PositionalBinding = $false)]
     [OutputType('AzsBackup.Configuration')]
     param(
+        [Parameter(ParameterSetName = 'FileShare')]
         [Alias('BackupShare')]
         [ValidateNotNullOrEmpty()]
         [string] $Path,
 
+        [Parameter(ParameterSetName = 'FileShare')]
         [string] $UserName,
 
+        [Parameter(ParameterSetName = 'FileShare')]
         [securestring] $Password,
+
+        [Parameter(Mandatory = $true, ParameterSetName = 'Blob')]
+        [ValidateNotNullOrEmpty()]
+        [string] $BlobStorageUrl,
+
+        [Parameter(ParameterSetName = 'Blob')]
+        [securestring] $BlobStorageKey,
+
+        [Parameter(ParameterSetName = 'Blob')]
+        [bool] $AllowInsecureHttp,
+
+        [Parameter(ParameterSetName = 'Blob')]
+        [string] $BlobApiVersion,
 
         [ValidateNotNullOrEmpty()]
         [string] $EncryptionCertPath,
