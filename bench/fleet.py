@@ -122,6 +122,8 @@ def console(work: Path, endpoints: FleetEndpoints, throttle: int, words: list[st
     mark = next(line for line in stderr.decode().splitlines() if line.startswith(TIME_MARK))
     max_rss_kib, user_s, system_s = (float(v) for v in mark.split()[1:])
     answers = json.loads(stdout)
+    if not isinstance(answers, list):
+        raise SystemExit(f"the console failed: {answers}\n{stderr.decode()[-2000:]}")
     ok = sum(1 for a in answers if a["ok"])
     if ok != len(endpoints.hosts):
         failed = [a for a in answers if not a["ok"]][:3]
