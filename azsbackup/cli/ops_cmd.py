@@ -140,7 +140,7 @@ def metrics(ctx: click.Context) -> None:
         return
     from azsbackup.service.status import metrics_text
 
-    app: App = ctx.find_object(App)  # type: ignore[assignment]
+    app = ctx.ensure_object(App)
     click.echo(metrics_text(app.controller()), nl=False)
 
 
