@@ -524,6 +524,16 @@ class RemoteCommandError(RemoteError):
     template = "{host}: {error_id}: {detail}"
 
 
+class RemoteTimeout(RemoteError):
+    """A remote host did not finish within the operation timeout."""
+
+    code = "remote-timeout"
+    template = "{host}: {detail}"
+    hint_template = (
+        "Check the host's load and its WinRM service; give long operations more time with --operation-timeout."
+    )
+
+
 def iter_error_classes(root: type[AzsBackupError] = AzsBackupError) -> Iterator[type[AzsBackupError]]:
     """Yield ``root`` and every subclass, depth first, in definition order."""
     yield root

@@ -5,7 +5,10 @@
 #   faketime (libfaketime)                the scheduler tests' compressed clock (tests/fixtures/clock.py)
 #   nodejs, npm, then Azurite 3.35.0      the blob tests' storage emulator (tests/fixtures/azurite.py), installed
 #                                         with `npm ci` from tests/azurite/package-lock.json into tests/azurite/
-# Nothing is started or configured: the test fixtures run their own smbd and Azurite on loopback.
+#   prometheus, prometheus-alertmanager   the metrics and alert tests' servers (tests/fixtures/prometheus.py),
+#                                         and promtool for the metric and rule checks; never started as services
+# Nothing is started or configured: the test fixtures run their own smbd, Azurite, Prometheus and Alertmanager
+# on loopback.
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
@@ -19,6 +22,9 @@ have borg || need[borgbackup]=1
 have zstd || need[zstd]=1
 [ -x /usr/bin/time ] || need[time]=1
 have faketime || need[faketime]=1
+have prometheus || need[prometheus]=1
+have promtool || need[prometheus]=1
+have prometheus-alertmanager || need[prometheus-alertmanager]=1
 have node || need[nodejs]=1
 have npm || need[npm]=1
 
@@ -45,6 +51,15 @@ else
 fi
 echo "== installing ${!need[*]}" >&2
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# Package scripts must not start Prometheus or Alertmanager as services (on all interfaces): the tests start
+# their own on loopback. policy-rc.d denies service starts while the packages install.
+own_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${as_root[@]}" chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+fi
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${!need[@]}" >/dev/null
+[ -z "$own_policy" ] || "${as_root[@]}" rm -f /usr/sbin/policy-rc.d
 have smbd || { echo "install-test-deps: smbd is still missing after installing samba" >&2; exit 1; }
 install_azurite

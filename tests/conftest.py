@@ -12,8 +12,10 @@ pytest_plugins = [
     "tests.fixtures.azurite",
     "tests.fixtures.controllers",
     "tests.fixtures.listeners",
+    "tests.fixtures.prometheus",
     "tests.fixtures.samba",
     "tests.fixtures.winrm",
+    "tests.fixtures.fleet",
 ]
 
 

@@ -33,7 +33,26 @@ from azsbackup.errors import AzsBackupError, ExitCode, Interrupted, UsageError
     envvar="AZSBACKUP_HOME",
     help="Controller directory (default: AZSBACKUP_HOME, else the platform's data directory).",
 )
-@click.option("--computer-name", help="Run the command on this Windows host through its AzsBackup cmdlets (WinRM).")
+@click.option(
+    "--computer-name",
+    multiple=True,
+    help="Run the command on this Windows host through its AzsBackup cmdlets (WinRM). Several hosts: repeat it, "
+    "separate names with commas, or give @FILE (one host a line); results then come as one table or JSON array.",
+)
+@click.option(
+    "--throttle-limit",
+    type=click.IntRange(1, 1024),
+    default=16,
+    show_default=True,
+    help="Hosts worked on (and WinRM connections open) at once.",
+)
+@click.option(
+    "--operation-timeout",
+    type=click.IntRange(1, 7 * 86400),
+    default=3600,
+    show_default=True,
+    help="Seconds each host may take; a host past it fails with remote-timeout.",
+)
 @click.option("--port", type=click.IntRange(1, 65535), help="WinRM port (default 5986 with HTTPS, 5985 without).")
 @click.option("--no-ssl", is_flag=True, help="Use WinRM over HTTP with message encryption instead of HTTPS.")
 @click.option("--no-cert-validation", is_flag=True, help="Do not validate the host's TLS certificate (test networks).")
@@ -60,7 +79,9 @@ def cli(
     secrets_stdin: bool,
     debug: bool,
     home: Path | None,
-    computer_name: str | None,
+    computer_name: tuple[str, ...],
+    throttle_limit: int,
+    operation_timeout: int,
     port: int | None,
     no_ssl: bool,
     no_cert_validation: bool,
@@ -71,15 +92,16 @@ def cli(
     """azsbackup: encrypted, signed backups of infrastructure components."""
     ctx.obj = App(json_output=json_output, log_json=log_json, secrets_stdin=secrets_stdin, debug=debug, home=home)
     ctx.call_on_close(ctx.obj.close)
-    if computer_name:
-        ctx.obj.remote = {
-            "host": computer_name,
-            "port": port,
-            "ssl": not no_ssl,
-            "username": remote_username or "",
-            "cert_validation": False if no_cert_validation else (ca_cert or True),
-            "auth": auth,
-        }
+    ctx.obj.remote = {
+        "hosts": computer_name,
+        "throttle": throttle_limit,
+        "operation_timeout": operation_timeout,
+        "port": port,
+        "ssl": not no_ssl,
+        "username": remote_username or "",
+        "cert_validation": False if no_cert_validation else (ca_cert or True),
+        "auth": auth,
+    }
 
 
 def _register() -> None:
@@ -111,7 +133,9 @@ def run(argv: list[str] | None = None) -> int:
                 from azsbackup.cli.remote_cmd import run_remote
 
                 ctx.invoke(cli.callback or (lambda **_: None), **ctx.params)  # sets up ctx.obj, runs no sub-command
-                return run_remote(ctx)
+                code = run_remote(ctx)
+                if code is not None:
+                    return code
             result = cli.invoke(ctx)
         return int(result) if isinstance(result, int) else ExitCode.OK
     except click.exceptions.Exit as exc:

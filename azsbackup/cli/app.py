@@ -39,7 +39,7 @@ class App:
     home: Path | None = None
     events: EventSink = field(default_factory=EventSink)
     remote: dict[str, Any] = field(default_factory=dict)
-    """Connection settings when the command runs on another host (--computer-name)."""
+    """Connection settings for commands run on other hosts (--computer-name and the options beside it)."""
     _secrets: SuppliedSecrets | None = None
     _stdin_line_used: bool = False
     _controllers: list[Controller] = field(default_factory=list)
@@ -89,7 +89,7 @@ class App:
 
     # --- output -------------------------------------------------------------------------
 
-    def result(self, document: dict[str, Any], human: str | None = None) -> None:
+    def result(self, document: dict[str, Any] | list[Any], human: str | None = None) -> None:
         """Print the command's result: the JSON document, or the human rendering."""
         if self.json_output:
             click.echo(dumps(document))

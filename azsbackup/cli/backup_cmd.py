@@ -104,8 +104,11 @@ def backup_human(doc: dict[str, Any]) -> str:
     return head + table(rows, ["COMPONENT", "TYPE", "STATUS", "SIZE", "STORED", "ERROR"])
 
 
-def backup_list_human(doc: dict[str, Any]) -> str:
-    rows = [
+BACKUP_LIST_HEADERS = ["ID", "STATUS", "TRIGGER", "STORED", "TRUSTED", "EXPORT"]
+
+
+def backup_list_rows(doc: dict[str, Any]) -> list[list[str]]:
+    return [
         [
             b["id"],
             b["status"],
@@ -116,7 +119,10 @@ def backup_list_human(doc: dict[str, Any]) -> str:
         ]
         for b in doc["backups"]
     ]
-    return table(rows, ["ID", "STATUS", "TRIGGER", "STORED", "TRUSTED", "EXPORT"])
+
+
+def backup_list_human(doc: dict[str, Any]) -> str:
+    return table(backup_list_rows(doc), BACKUP_LIST_HEADERS)
 
 
 @backup_group.command("list")

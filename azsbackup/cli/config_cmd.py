@@ -45,6 +45,7 @@ def config_human(doc: dict[str, Any]) -> str:
         ("Scheduler", "enabled" if doc["scheduler_enabled"] else "disabled"),
         ("Last backup", doc["last_backup"] or "(none)"),
         ("Controller", doc["controller_home"]),
+        ("Controller name", doc.get("controller_name") or ""),
         ("Signing key", doc["signing_key_fingerprint"]),
     ]
     width = max(len(k) for k, _ in lines)
@@ -97,7 +98,13 @@ def config_human(doc: dict[str, Any]) -> str:
 @click.option("--smtp-starttls/--no-smtp-starttls", default=None, help="Use STARTTLS with the SMTP server.")
 @click.option("--smtp-username", help="SMTP login (the password comes from AZSBACKUP_SMTP_PASSWORD).")
 @click.option("--webhook-url", help="POST alert JSON to this http(s) URL.")
-@click.option("--clear-notifications", is_flag=True, help="Stop sending alert e-mails and webhooks.")
+@click.option(
+    "--alertmanager-url",
+    multiple=True,
+    help="Post alerts to this Alertmanager (repeat for each member of a cluster; replaces the list).",
+)
+@click.option("--clear-notifications", is_flag=True, help="Stop all alert notifications.")
+@click.option("--controller-name", help="Name of this controller in metrics and alerts (default: the host name).")
 @pass_app
 def config_set(
     app: App,
@@ -119,7 +126,9 @@ def config_set(
     smtp_starttls: bool | None,
     smtp_username: str | None,
     webhook_url: str | None,
+    alertmanager_url: tuple[str, ...],
     clear_notifications: bool,
+    controller_name: str | None,
 ) -> None:
     """Change the given settings; everything not given keeps its value."""
     from azsbackup.service.configure import apply_update, configuration_document, configuration_warnings
@@ -151,8 +160,10 @@ def config_set(
             smtp_username=smtp_username,
             smtp_password=os.environ.get("AZSBACKUP_SMTP_PASSWORD"),
             webhook_url=webhook_url,
+            alertmanager_urls=list(alertmanager_url) or None,
             clear=clear_notifications,
         ),
+        controller_name=given(controller_name),
     )
     controller = app.controller()
     for code, message in configuration_warnings(apply_update(controller, update)):

@@ -34,9 +34,15 @@ def job_list(app: App, kind: str | None, status: str | None, since: str | None, 
     app.result(doc, jobs_human(doc))
 
 
+JOB_HEADERS = ["ID", "KIND", "TRIGGER", "STATUS", "STARTED", "BACKUP"]
+
+
+def job_rows(doc: dict[str, Any]) -> list[list[str]]:
+    return [[j["id"], j["kind"], j["trigger"], j["status"], j["started"], j["backup_id"] or ""] for j in doc["jobs"]]
+
+
 def jobs_human(doc: dict[str, Any]) -> str:
-    rows = [[j["id"], j["kind"], j["trigger"], j["status"], j["started"], j["backup_id"] or ""] for j in doc["jobs"]]
-    return table(rows, ["ID", "KIND", "TRIGGER", "STATUS", "STARTED", "BACKUP"])
+    return table(job_rows(doc), JOB_HEADERS)
 
 
 @job_group.command("show")
@@ -125,13 +131,44 @@ def scheduler_status(app: App) -> None:
     app.result(doc, "\n".join(lines))
 
 
-@click.command("metrics")
-@pass_app
-def metrics(app: App) -> None:
-    """Print Prometheus metrics (text format) for the node exporter's textfile collector."""
+@click.group("metrics", invoke_without_command=True)
+@click.pass_context
+def metrics(ctx: click.Context) -> None:
+    """Print Prometheus metrics (text format) for the node exporter's textfile collector;
+    `metrics serve` runs an exporter instead."""
+    if ctx.invoked_subcommand is not None:
+        return
     from azsbackup.service.status import metrics_text
 
+    app = ctx.ensure_object(App)
     click.echo(metrics_text(app.controller()), nl=False)
+
+
+@metrics.command("serve")
+@click.option(
+    "--listen",
+    default="127.0.0.1:9782",
+    show_default=True,
+    help="HOST:PORT to serve /metrics on ([::1]:PORT for IPv6).",
+)
+@pass_app
+def metrics_serve(app: App, listen: str) -> None:
+    """Serve the metrics on http://HOST:PORT/metrics until SIGTERM or Ctrl+C. Every scrape reads the
+    state database afresh, without the controller lock: a running backup never delays it."""
+    from azsbackup.service.status import serve_metrics
+
+    host, port = listen_address(listen)
+    serve_metrics(app.controller().home, host, port, app.events)
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    from azsbackup.errors import InvalidValue
+
+    host, _, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidValue(field="listen", value=repr(value), allowed="HOST:PORT, e.g. 127.0.0.1:9782 or [::1]:9782")
+    return host, int(port)
 
 
 @click.command("report")
@@ -143,13 +180,97 @@ def metrics(app: App) -> None:
     help="Where to write the self-contained HTML status page.",
 )
 @pass_app
-def report(app: App, html_path: Path) -> None:
-    """Write an HTML status page: last backups, sizes over time, active alerts with their fixes."""
+def report(app: App, html_path: Path) -> int:
+    """Write an HTML status page: last backups, sizes over time, active alerts with their fixes.
+    With --computer-name, one page for every host's controller, worst first."""
     from azsbackup.model import SCHEMA
+
+    if app.remote.get("hosts"):
+        from azsbackup.cli.remote_cmd import open_fleet, worst_exit_code
+        from azsbackup.service.fleet import collect, write_fleet_report
+
+        with open_fleet(app) as fleet:
+            results = collect(fleet, with_alerts=True)
+        write_fleet_report(results, html_path)
+        doc = {"schema": SCHEMA, "path": str(html_path), "hosts": [r.to_dict() for r in results]}
+        failed = [r.host for r in results if not r.ok]
+        app.result(doc, f"wrote {html_path}" + (f" ({len(failed)} hosts did not answer)" if failed else ""))
+        return worst_exit_code(int(r.error.exit_code) for r in results if r.error is not None)
     from azsbackup.service.status import write_report
 
     write_report(app.controller(), html_path)
     app.result({"schema": SCHEMA, "path": str(html_path)}, f"wrote {html_path}")
+    return 0
+
+
+@click.group("fleet")
+def fleet_group() -> None:
+    """Many controllers at once (with --computer-name)."""
+
+
+@fleet_group.command("status")
+@click.option(
+    "--computer-name",
+    "computer_names",
+    multiple=True,
+    help="Hosts to ask (as the global --computer-name: repeat, commas or @FILE); none: this controller.",
+)
+@pass_app
+def fleet_status(app: App, computer_names: tuple[str, ...]) -> int:
+    """One row per controller: last backup and its status, age, export, open alerts by severity,
+    next scheduled backup, free space on the external location and the days it lasts; worst first."""
+    from azsbackup.cli.remote_cmd import host_exit_code, is_fan_out, open_fleet, worst_exit_code
+    from azsbackup.remote.fleet import HostResult
+    from azsbackup.service.fleet import collect, local_status, worst_first
+
+    if computer_names:
+        app.remote["hosts"] = (*(app.remote.get("hosts") or ()), *computer_names)
+    if not app.remote.get("hosts"):
+        doc = local_status(app.controller())
+        app.result(doc, fleet_status_table([HostResult(doc["controller"], True, result=doc)]))
+        return 0
+    with open_fleet(app) as fleet:
+        results = worst_first(collect(fleet))
+    if not is_fan_out(app):
+        (only,) = results
+        if only.error is not None:
+            raise only.error
+        app.result(only.result, fleet_status_table(results))
+        return 0
+    app.result([r.to_dict() for r in results], fleet_status_table(results))
+    return worst_exit_code(host_exit_code(r) for r in results if not r.ok)
+
+
+def fleet_status_table(results: list[Any]) -> str:
+    from azsbackup.model import human_size
+    from azsbackup.monitoring.report import human_age
+    from azsbackup.service.fleet import health_of
+
+    headers = ["HOST", "HEALTH", "LAST BACKUP", "STATUS", "AGE", "EXPORT", "CRIT", "WARN", "NEXT BACKUP", "FREE"]
+    rows = []
+    for r in results:
+        if not r.ok:
+            rows.append([r.host, "Unreachable", f"{r.error.code}: {r.error.message}", *[""] * 7])
+            continue
+        s, last = r.result, r.result.get("last_backup") or {}
+        location = s.get("location") or {}
+        days = location.get("days_left")
+        export = s["export"]["status"] or ("pending" if s["export"]["configured"] else "-")
+        rows.append(
+            [
+                r.host,
+                health_of(r),
+                last.get("id") or "(none)",
+                last.get("status") or "-",
+                human_age(s.get("age_s")),
+                export,
+                str(s["alerts"].get("critical", 0)),
+                str(s["alerts"].get("warning", 0)),
+                s.get("next_backup") or ("-" if s.get("scheduler_enabled") else "off"),
+                (human_size(location["free"]) + (f" ({days:g} days)" if days is not None else "")) if location else "-",
+            ]
+        )
+    return table(rows, headers)
 
 
 @click.command("prune")
@@ -206,4 +327,4 @@ def location_human(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = [job_group, alert_group, scheduler_group, metrics, report, prune, location_group]
+COMMANDS = [job_group, alert_group, scheduler_group, metrics, report, fleet_group, prune, location_group]

@@ -348,3 +348,34 @@ def catalogue_markdown() -> str:
         closes = "yes" if alert.backup_failure else "no"
         rows.append(f"| `{alert.code}` | {alert.severity} | {alert.title} | {remediation} | {closes} |")
     return "\n".join(rows)
+
+
+COMPONENT: dict[str, str] = {
+    "unknown-error": "backup",
+    "backup-failed": "backup",
+    "partial-backup": "backup",
+    "share-unreachable": "external-location",
+    "invalid-path": "external-location",
+    "authentication-failed": "external-location",
+    "cannot-write": "external-location",
+    "share-full": "external-location",
+    "export-failed": "external-location",
+    "share-almost-full": "external-location",
+    "blob-unreachable": "external-location",
+    "blob-connection-lost": "external-location",
+    "blob-authentication-failed": "external-location",
+    "blob-sas-expired": "external-location",
+    "blob-permission-denied": "external-location",
+    "blob-container-missing": "external-location",
+    "blob-tls-error": "external-location",
+    "blob-api-version-unsupported": "external-location",
+    "blob-throttled": "external-location",
+    "retention-failed": "retention",
+    "backup-skipped": "scheduler",
+    "scheduler-disabled": "scheduler",
+    "backup-overdue": "scheduler",
+    "certificate-expiring": "encryption-certificate",
+    "certificate-expired": "encryption-certificate",
+}
+"""The part of the service each alert is about: the ``component`` label of Alertmanager alerts (a test holds
+it to the catalogue: a new code needs its entry)."""

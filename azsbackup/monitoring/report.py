@@ -23,6 +23,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["size"] = human_size
+    env.filters["age"] = human_age
     return env
 
 
@@ -73,4 +74,28 @@ def render_report(
             chart=size_chart(backups),
             last=newest_first[0] if newest_first else None,
         )
+    )
+
+
+def human_age(seconds: float | None) -> str:
+    """An age for people: 45 s, 12 min, 5.2 h, 3.1 days."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def render_fleet_report(*, rows: list[dict[str, Any]], generated: str, version: str) -> str:
+    """One page for many controllers: ``rows`` worst first, each {host, health, status | None, error | None}."""
+    counts = {health: sum(1 for r in rows if r["health"] == health) for health in ("Unreachable", "Critical",
+              "Warning", "Healthy")}  # fmt: skip
+    return (
+        _environment()
+        .get_template("fleet_report.html.j2")
+        .render(rows=rows, counts=counts, generated=generated, version=version)
     )

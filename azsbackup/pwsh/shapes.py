@@ -412,6 +412,24 @@ ALERT = Shape(
     ),
 )
 
+FLEET_STATUS = Shape(
+    "AzsBackup.FleetStatus",
+    (
+        Field("ControllerName", "controller"),
+        Field("Health", "health"),
+        Field("LastBackup", "last_backup", "object"),
+        Field("LastBackupAgeInSeconds", "age_s"),
+        Field("LastSuccessTime", "last_success", "date"),
+        Field("Export", "export", "object"),
+        Field("ActiveAlerts", "alerts", "object"),
+        Field("IsBackupSchedulerEnabled", "scheduler_enabled"),
+        Field("BackupFrequencyInHours", "frequency_hours"),
+        Field("NextBackupTime", "next_backup", "date"),
+        Field("Location", "location", "object"),
+        Field("ControllerHome", "controller_home"),
+    ),
+)
+
 CERTIFICATE = Shape(
     "AzsBackup.Certificate",
     (
@@ -437,5 +455,6 @@ SHAPES: tuple[Shape, ...] = (
     JOB,
     BACKUP_STARTED,
     ALERT,
+    FLEET_STATUS,
     CERTIFICATE,
 )

@@ -414,6 +414,7 @@ CMDLETS: dict[str, Cmdlet] = {
             "Get-AzsBackupAlert",
             Variant(("alert", "list"), (Switch("All", "--all"),), shapes.ALERT, collection="alerts"),
         ),
+        _cmdlet("Get-AzsBackupFleetStatus", Variant(("fleet", "status"), (), shapes.FLEET_STATUS)),
         _cmdlet(
             "Close-AzsBackupAlert",
             Variant(("alert", "close"), (Argument("AlertId"),), shapes.ALERT),

@@ -143,7 +143,7 @@ def _notify(notifiers: list[Notifier] | None, action: str, doc: dict[str, Any], 
 
 
 def notifiers_for(controller: Controller) -> list[Notifier]:
-    """The notifiers the configuration asks for (SMTP e-mail, webhook)."""
+    """The notifiers the configuration asks for (SMTP e-mail, webhook, Alertmanager)."""
     from azsbackup.monitoring.notify import SmtpSettings, post_webhook, send_email
 
     settings = controller.config().notifications
@@ -164,7 +164,29 @@ def notifiers_for(controller: Controller) -> list[Notifier]:
     url = settings.get("webhook")
     if url:
         notifiers.append(lambda action, doc: post_webhook(url, action, doc, name))
+    alertmanagers = settings.get("alertmanager")
+    if alertmanagers:
+        from azsbackup.monitoring.alertmanager import post_alerts
+
+        label = controller.name
+        notifiers.append(lambda action, doc: post_alerts(alertmanagers, action, [doc], label))
     return notifiers
+
+
+def resend_to_alertmanager(controller: Controller, events: EventSink) -> int:
+    """Post every active alert to the configured Alertmanagers again (they expire unless re-sent)."""
+    from azsbackup.monitoring.alertmanager import post_alerts
+    from azsbackup.monitoring.notify import NotificationError
+
+    urls = controller.config().notifications.get("alertmanager")
+    active = list_alerts(controller)["alerts"]
+    if not urls or not active:
+        return 0
+    try:
+        post_alerts(urls, "raised", active, controller.name)
+    except NotificationError as exc:
+        events.warning("notification-failed", f"could not re-send the active alerts: {exc}")
+    return len(active)
 
 
 def failure_facts(controller: Controller, *, backup_id: str, job_id: str, error: str) -> dict[str, Any]:

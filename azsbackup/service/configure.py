@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from azsbackup import SCHEMA
-from azsbackup.state.config_view import certificate_view, load_document, location_space, next_backup
+from azsbackup.state.config_view import certificate_view, host_name, load_document, location_space, next_backup
 from azsbackup.state.db import transaction
 
 # This module is on the path of ``config get``, whose start-up time is what operators feel:
@@ -80,7 +80,13 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
 
 def _validated_changes(update: ConfigUpdate) -> dict[str, Any]:
     """The given fields that do not depend on the stored configuration, each checked (files read) first."""
-    from azsbackup.state.config import UNSET, check_frequency_hours, check_retention_days, check_username
+    from azsbackup.state.config import (
+        UNSET,
+        check_controller_name,
+        check_frequency_hours,
+        check_retention_days,
+        check_username,
+    )
 
     changes: dict[str, Any] = {}
     if update.path is not UNSET:
@@ -104,6 +110,8 @@ def _validated_changes(update: ConfigUpdate) -> dict[str, Any]:
     if update.blob_api_version is not UNSET:
         version = update.blob_api_version
         changes["blob_api_version"] = _check_blob_api_version(version) if version else None
+    if update.controller_name is not UNSET:
+        changes["controller_name"] = check_controller_name(update.controller_name) if update.controller_name else None
     return changes
 
 
@@ -204,7 +212,9 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
         "notifications": {
             "smtp": {k: v for k, v in (notifications.get("smtp") or {}).items()} or None,
             "webhook": notifications.get("webhook"),
+            "alertmanager": notifications.get("alertmanager") or [],
         },
+        "controller_name": config["controller_name"] or host_name(),
         "last_backup": last,
         "next_backup": next_backup(controller.db, config["frequency_hours"]),
         "location_space": location_space(controller.db, config["path"]),

@@ -176,6 +176,13 @@ class Controller:
 
         return config_state.load(self.db)
 
+    @property
+    def name(self) -> str:
+        """The controller's name in metrics and alerts: the configured one, else the host name."""
+        from azsbackup.state.config_view import host_name
+
+        return self.config().controller_name or host_name()
+
     def save_config(self, value: BackupConfiguration) -> None:
         from azsbackup.state import config as config_state
 

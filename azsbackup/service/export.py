@@ -271,6 +271,11 @@ def check_capacity(
 
 
 def record_location_space(controller: Controller, path: str | None, free: int, total: int) -> None:
-    """Keep the location's space as just measured: ``config get`` shows it (Azure Stack's AvailableCapacity)."""
-    document = {"path": path, "free": free, "total": total, "measured": iso(utc_now())}
+    """Keep the location's space as just measured: ``config get`` shows it (Azure Stack's AvailableCapacity),
+    and the history the growth forecast of ``fleet status`` and the metrics reads."""
+    from azsbackup.service.capacity import record_space
+
+    now = utc_now()
+    document = {"path": path, "free": free, "total": total, "measured": iso(now)}
     put_setting(controller.db, LOCATION_SPACE_KEY, json.dumps(document))
+    record_space(controller.db, free, total, now)

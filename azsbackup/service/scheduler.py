@@ -32,7 +32,13 @@ from typing import Any
 from azsbackup.errors import AzsBackupError, Locked
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, BackupStatus, Trigger, iso, parse_iso, utc_now
-from azsbackup.service.alerting import check_certificate, close_alerts, notifiers_for, raise_alert
+from azsbackup.service.alerting import (
+    check_certificate,
+    close_alerts,
+    notifiers_for,
+    raise_alert,
+    resend_to_alertmanager,
+)
 from azsbackup.service.controller import Controller
 from azsbackup.state.config_view import SCHEDULE_ANCHOR_KEY as ANCHOR_KEY
 from azsbackup.state.config_view import SCHEDULE_LAST_RUN_KEY as LAST_RUN_KEY
@@ -107,6 +113,7 @@ class Scheduler:
         self._stopping = False
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
+        self._resent: dt.datetime | None = None
 
     def stop(self) -> None:
         """Stop after the current step; safe from a signal handler and from another thread."""
@@ -170,6 +177,15 @@ class Scheduler:
         check_certificate(self.controller, self.events, now)
         if schedule.enabled:
             check_overdue(self.controller, self.events, now, schedule)
+        self._keep_alertmanager_current(now)
+
+    def _keep_alertmanager_current(self, now: dt.datetime) -> None:
+        """Re-post the open alerts before Alertmanager lets them expire (see monitoring/alertmanager.py)."""
+        from azsbackup.monitoring.alertmanager import RESEND_INTERVAL
+
+        if self._resent is None or now - self._resent >= RESEND_INTERVAL:
+            resend_to_alertmanager(self.controller, self.events)
+            self._resent = now
 
 
 def check_overdue(controller: Controller, events: EventSink, now: dt.datetime, schedule: Schedule) -> None:

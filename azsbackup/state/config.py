@@ -31,6 +31,7 @@ from azsbackup.state.config_view import certificate_view
 FREQUENCY_HOURS = range(4, 13)
 RETENTION_DAYS = range(2, 15)
 
+_CONTROLLER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _USERNAME = re.compile(r"^(?:[^\\/@\s]+\\[^\\/@\s]+|[^\\/@\s]+@[^\\/@\s]+\.[^\\/@\s]+|[^\\/@\s]+)$")
 
 
@@ -64,6 +65,8 @@ class BackupConfiguration:
     blob_api_version: str | None = None
     """The blob REST API version to ask for; None: the pinned default of :mod:`azsbackup.storage.blob`."""
     notifications: dict[str, Any] = field(default_factory=dict)
+    controller_name: str | None = None
+    """The name of this controller in metrics and alerts (None: the host name)."""
 
     @property
     def all_recipients(self) -> tuple[CertificateRef, ...]:
@@ -104,6 +107,31 @@ def check_username(value: str) -> str:
     return value
 
 
+def check_controller_name(value: str) -> str:
+    if not _CONTROLLER_NAME.match(value):
+        raise InvalidValue(
+            field="controller-name",
+            value=repr(value),
+            allowed="1 to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit",
+        )
+    return value
+
+
+def check_http_url(field_name: str, value: str) -> str:
+    """An http(s) URL with no password in it: the configuration is shown by ``config get``."""
+    from urllib.parse import urlsplit
+
+    if not value.startswith(("http://", "https://")):
+        raise InvalidValue(field=field_name, value=repr(value), allowed="an http:// or https:// URL")
+    if urlsplit(value).password is not None:
+        raise InvalidValue(
+            field=field_name,
+            value="a URL with a password in it",
+            allowed="an http:// or https:// URL without user:password@ (it would show in config get)",
+        )
+    return value
+
+
 # --- partial updates (``config set``): what to change, validated before anything is stored ---
 
 UNSET: Any = object()
@@ -121,6 +149,7 @@ class NotificationUpdate:
     smtp_username: str | None = None
     smtp_password: str | None = None
     webhook_url: str | None = None
+    alertmanager_urls: list[str] | None = None
     clear: bool = False
 
     def apply(self, current: dict[str, Any]) -> dict[str, Any]:
@@ -148,11 +177,9 @@ class NotificationUpdate:
                 )
             result["smtp"] = smtp
         if self.webhook_url is not None:
-            if not self.webhook_url.startswith(("http://", "https://")):
-                raise InvalidValue(
-                    field="webhook-url", value=repr(self.webhook_url), allowed="an http:// or https:// URL"
-                )
-            result["webhook"] = self.webhook_url
+            result["webhook"] = check_http_url("webhook-url", self.webhook_url)
+        if self.alertmanager_urls is not None:
+            result["alertmanager"] = [check_http_url("alertmanager-url", u) for u in self.alertmanager_urls]
         return result
 
 
@@ -173,6 +200,7 @@ class ConfigUpdate:
     allow_insecure_http: Any = UNSET
     blob_api_version: Any = UNSET  # "" goes back to the default
     notifications: NotificationUpdate | None = None
+    controller_name: Any = UNSET
 
 
 def load(conn: sqlite3.Connection) -> BackupConfiguration:

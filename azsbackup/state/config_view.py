@@ -54,6 +54,7 @@ def defaults() -> dict[str, Any]:
         "allow_insecure_http": False,
         "blob_api_version": None,
         "notifications": {},
+        "controller_name": None,
     }
 
 
@@ -112,3 +113,12 @@ def location_space(conn: sqlite3.Connection, path: str | None) -> dict[str, Any]
     if not isinstance(space, dict) or not path or space.get("path") != path:
         return None
     return {"free": space.get("free"), "total": space.get("total"), "measured": space.get("measured")}
+
+
+def host_name() -> str:
+    """This machine's name: the default name of its controller in metrics and alerts."""
+    import os
+
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    return os.environ.get("COMPUTERNAME", "localhost")  # pragma: no cover - Windows

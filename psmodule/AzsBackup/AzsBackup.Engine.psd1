@@ -46,6 +46,12 @@
             LocationPaths    = @()
             RemoteCredential = 'Credential'
         }
+        'Get-AzsBackupFleetStatus' = @{
+            EngineParameters = @()
+            ProviderPaths    = @()
+            LocationPaths    = @()
+            RemoteCredential = 'Credential'
+        }
         'Get-AzsBackupJob' = @{
             EngineParameters = @('Kind', 'Status', 'Since', 'First', 'Skip', 'JobId')
             ProviderPaths    = @()

@@ -17,6 +17,7 @@
         'Get-AzsBackupAlert',
         'Get-AzsBackupComponent',
         'Get-AzsBackupConfiguration',
+        'Get-AzsBackupFleetStatus',
         'Get-AzsBackupJob',
         'Invoke-AzsPruneBackupLocationExternalStore',
         'New-AzsBackupEncryptionCertificate',

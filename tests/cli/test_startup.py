@@ -16,6 +16,7 @@ from azsbackup.service.configure import configuration_document
 from azsbackup.service.controller import Controller, public_key_fingerprint
 from azsbackup.state import config as config_state
 from azsbackup.state import config_view
+from azsbackup.state.config_view import host_name
 from azsbackup.state.db import transaction
 from tests.engine import Engine
 from tests.fixtures.controllers import CertPair
@@ -115,7 +116,9 @@ def _document_as_the_dataclasses_give_it(controller: Controller) -> dict[str, An
         "notifications": {
             "smtp": dict(config.notifications.get("smtp") or {}) or None,
             "webhook": config.notifications.get("webhook"),
+            "alertmanager": config.notifications.get("alertmanager") or [],
         },
+        "controller_name": config.controller_name or host_name(),
     }
 
 
@@ -142,6 +145,10 @@ def test_the_lean_reading_gives_what_the_dataclasses_give(
         "ops@example.test",
         "--webhook-url",
         "https://hooks.example.test/azs",
+        "--alertmanager-url",
+        "http://am.example.test:9093",
+        "--controller-name",
+        "azs-ctl01",
     )
     controller = Controller(configured.home)
     lean = configuration_document(controller)

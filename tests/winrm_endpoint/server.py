@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psrpcore
 import spnego
@@ -104,8 +104,10 @@ class WinRMEndpoint(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, users: dict[str, str], *, tls: ssl.SSLContext | None = None) -> None:
-        super().__init__(("127.0.0.1", 0), _RequestHandler)
+    def __init__(
+        self, users: dict[str, str], *, tls: ssl.SSLContext | None = None, address: tuple[str, int] = ("127.0.0.1", 0)
+    ) -> None:
+        super().__init__(address, _RequestHandler)
         self.users = users
         self.tls = tls
         if tls is not None:
@@ -116,6 +118,8 @@ class WinRMEndpoint(ThreadingHTTPServer):
         self.requests = 0
         self.fault_next: int | None = None
         """Fault injection: answer the next request with a WSManFault of this code."""
+        self.observer: Observer | None = None
+        """Sees every connection open and close, and may hold or drop a request (tests/winrm_endpoint/fleet.py)."""
         self._thread: threading.Thread | None = None
 
     @property
@@ -303,6 +307,15 @@ def _write(pipeline: psrpcore.ServerPipeline, value: Any) -> None:
         )
 
 
+class Observer(Protocol):
+    def opened(self, endpoint: WinRMEndpoint) -> None: ...
+    def closed(self, endpoint: WinRMEndpoint) -> None: ...
+    def admit(self, endpoint: WinRMEndpoint, action: str, connection: socket.socket) -> str:
+        """Called before an authenticated request is served: "serve" it, "drop" the connection unanswered,
+        or answer "timeout" (WSMan's operation-timeout fault, as a host whose command still runs)."""
+        ...
+
+
 class _Timeout(Exception):
     """No data within the receive wait: answered with WSMan's operation-timeout fault."""
 
@@ -356,6 +369,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._auth: Any = None
         self._authenticated = False
+        if self.server.observer is not None:
+            self.server.observer.opened(self.server)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            if self.server.observer is not None:
+                self.server.observer.closed(self.server)
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -369,11 +391,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
         request = ET.fromstring(payload)  # noqa: S314 - a loopback test double parsing its own client's XML
         header = request.find("s:Header", NS)
         action = _text(header, "wsa:Action") if header is not None else ""
+        verdict = (
+            "serve"
+            if self.server.observer is None
+            else self.server.observer.admit(self.server, action, self.connection)
+        )
+        if verdict == "drop":
+            self.close_connection = True
+            return
         if self.server.fault_next is not None:
             code, self.server.fault_next = self.server.fault_next, None
             self._reply(500, _fault(request, code, "The WS-Management service refused the request (injected)."))
             return
         try:
+            if verdict == "timeout":
+                raise _Timeout
             body = self.server.dispatch(request)
         except _Timeout:
             self._reply(
