@@ -386,6 +386,100 @@ class EncryptionNotSupported(LocationError):
     )
 
 
+# --- blob storage (Azure Blob, Azure Stack Hub storage accounts) ------------------
+
+
+class BlobAuthFailed(LocationAuthFailed):
+    """The blob service refused the account key or the SAS token (wrong key, malformed or revoked SAS)."""
+
+    code = "blob-authentication-failed"
+    hint_template = (
+        "Copy a key of the storage account (or a new SAS token) from the portal and set it with: "
+        "azsbackup config set --password-stdin; then run: azsbackup location test"
+    )
+
+
+class BlobSasExpired(LocationAuthFailed):
+    """The SAS token is outside its validity period (expired, or not valid yet)."""
+
+    code = "blob-sas-expired"
+    hint_template = (
+        "Create a SAS token that is valid for longer than the retention period (permissions r, w, d, l) and set "
+        "it with: azsbackup config set --password-stdin"
+    )
+
+
+class BlobPermissionDenied(AccessDenied):
+    """The SAS token does not allow an operation export needs (read, write, delete or list)."""
+
+    code = "blob-permission-denied"
+    hint_template = (
+        "Create a SAS token with the permissions r, w, d and l (read, write, delete, list) on the container and "
+        "set it with: azsbackup config set --password-stdin"
+    )
+
+
+class BlobContainerMissing(InvalidPath):
+    """The blob container of the external path does not exist."""
+
+    code = "blob-container-missing"
+    hint_template = (
+        "Create the container in the storage account (azsbackup writes into it but never creates it), or set "
+        "the right URL with: azsbackup config set --path https://ACCOUNT.blob.SUFFIX/CONTAINER"
+    )
+
+
+class BlobUnreachable(LocationUnreachable):
+    """The blob endpoint cannot be reached (the name does not resolve, nothing listens, or the network drops it)."""
+
+    code = "blob-unreachable"
+    hint_template = (
+        "Check that the storage endpoint's name resolves from this host and that TCP port {port} is open to it; "
+        "then run: azsbackup location test"
+    )
+
+
+class BlobTlsError(LocationUnreachable):
+    """The blob endpoint's TLS certificate failed validation, or the TLS handshake failed."""
+
+    code = "blob-tls-error"
+    hint_template = (
+        "Trust the certificate authority of the storage endpoint on this host (on Azure Stack Hub, its root "
+        "certificate) and check the URL's host name; then run: azsbackup location test"
+    )
+
+
+class BlobThrottled(LocationUnreachable):
+    """The blob service kept answering busy (503) or internal error (500) after the bounded retries."""
+
+    code = "blob-throttled"
+    hint_template = (
+        "The storage account is overloaded or over its request rate; the next run retries and catches up. If it "
+        "persists, move the backups to a less loaded account or schedule them at a quieter time."
+    )
+
+
+class BlobConnectionLost(LocationConnectionLost):
+    """The connection to the blob endpoint was lost in the middle of a transfer."""
+
+    code = "blob-connection-lost"
+    hint_template = (
+        "Nothing partial was published (uncommitted blocks are discarded by the service); the next run exports "
+        "what is missing. If it keeps happening, check the network path to the storage endpoint."
+    )
+
+
+class BlobApiVersionUnsupported(LocationError):
+    """The blob endpoint does not serve the configured REST API version."""
+
+    code = "blob-api-version-unsupported"
+    exit_code = ExitCode.CONFIG_INVALID
+    hint_template = (
+        "Set a REST API version the endpoint serves (Azure Stack Hub serves 2019-02-02) with: "
+        "azsbackup config set --blob-api-version 2019-02-02"
+    )
+
+
 # --- remote control ------------------------------------------------------------
 
 

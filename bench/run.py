@@ -178,7 +178,8 @@ class Bench:
         return path
 
 
-def bench_azsbackup(b: Bench) -> None:
+def bench_azsbackup_backup(b: Bench) -> Path:
+    """The azsbackup backup measurement; the backup it leaves is what the share and blob groups move."""
     home = b.fresh("azs-home")
     env = {**os.environ, "AZSBACKUP_HOME": str(home), "AZSBACKUP_PFX_PASSWORD": PFX_PASSWORD}
     azs = [sys.executable, "-m", "azsbackup"]
@@ -207,6 +208,14 @@ def bench_azsbackup(b: Bench) -> None:
     b.record("azsbackup backup", backup, stored=lambda: du(home / "store" / latest()))
     backup_id = latest()
     b.azsbackup = (home, backup_id, env)
+    return certs
+
+
+def bench_azsbackup(b: Bench) -> None:
+    certs = bench_azsbackup_backup(b)
+    assert b.azsbackup is not None
+    _, backup_id, env = b.azsbackup
+    azs = [sys.executable, "-m", "azsbackup"]
     out = b.work / "azs-restore"
     b.record(
         "azsbackup restore",
@@ -237,6 +246,16 @@ def run_share(b: Bench) -> None:
         bench_azsbackup(b)
     assert b.azsbackup is not None
     bench_share(b, *b.azsbackup)
+
+
+def run_blob(b: Bench) -> None:
+    """Export and read-back against Azurite on loopback, on the backup the azsbackup group made."""
+    from bench.blob import bench_blob
+
+    if b.azsbackup is None:
+        bench_azsbackup_backup(b)
+    assert b.azsbackup is not None
+    bench_blob(b, *b.azsbackup)
 
 
 def bench_restic(b: Bench) -> None:
@@ -340,8 +359,8 @@ def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
         x, y = results.get(a), results.get(b)
         return x.stored_bytes / y.stored_bytes if x and y and x.stored_bytes and y.stored_bytes else None
 
-    def rss() -> float | None:
-        m = results.get("azsbackup backup")
+    def rss(name: str = "azsbackup backup") -> float | None:
+        m = results.get(name)
         return m.median("max_rss_kib") / 1024 if m else None
 
     startup = (results.get("azsbackup --json config get"), results.get("python -c pass"))
@@ -349,6 +368,15 @@ def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
         ("export to the share vs smbclient put", ratio("azsbackup export", "smbclient put"), ">= 0.5"),
         ("export vs smbprotocol open_file copy", ratio("azsbackup export", "smbprotocol open_file copy"), ">= 2"),
         ("read-back from the share vs smbclient get", ratio("azsbackup read-back", "smbclient get"), ">= 0.5"),
+    ]
+    blob = [
+        ("export to blob vs upload_blob", ratio("azsbackup blob export", "BlobClient upload_blob"), ">= 1.5"),
+        (
+            "read-back from blob vs download_blob",
+            ratio("azsbackup blob read-back", "BlobClient download_blob"),
+            ">= 1",
+        ),
+        ("peak RSS of blob export (MiB)", rss("azsbackup blob export"), "<= 200"),
     ]
     return [
         ("backup throughput vs restic", ratio("azsbackup backup", "restic backup"), ">= 1.5"),
@@ -364,6 +392,7 @@ def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
             "<= 3",
         ),  # type: ignore[union-attr]
         *share,
+        *blob,
     ]
 
 
@@ -402,7 +431,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "azsbackup-bench")
     parser.add_argument("--no-install", action="store_true")
-    parser.add_argument("--only", default="azsbackup,share,restic,borg,tar", help="comma-separated tool groups")
+    parser.add_argument("--only", default="azsbackup,share,blob,restic,borg,tar", help="comma-separated tool groups")
     args = parser.parse_args()
 
     ensure_peers(not args.no_install)
@@ -414,6 +443,7 @@ def main() -> int:
     groups = {
         "azsbackup": bench_azsbackup,
         "share": run_share,
+        "blob": run_blob,
         "restic": bench_restic,
         "tar": bench_tar,
         "borg": lambda b: (bench_borg(b, "lz4", "lz4"), bench_borg(b, "zstd,3", "zstd")),

@@ -3,7 +3,9 @@
 #   samba (smbd, pdbedit) and smbclient   the SMB tests' server (tests/fixtures/samba.py) and the share benchmark
 #   restic, borgbackup, zstd, GNU time    the peers and measurements of the benchmark smoke test
 #   faketime (libfaketime)                the scheduler tests' compressed clock (tests/fixtures/clock.py)
-# Nothing is started or configured: the test fixtures run their own smbd on loopback.
+#   nodejs, npm, then Azurite 3.35.0      the blob tests' storage emulator (tests/fixtures/azurite.py), installed
+#                                         with `npm ci` from tests/azurite/package-lock.json into tests/azurite/
+# Nothing is started or configured: the test fixtures run their own smbd and Azurite on loopback.
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
@@ -17,8 +19,20 @@ have borg || need[borgbackup]=1
 have zstd || need[zstd]=1
 [ -x /usr/bin/time ] || need[time]=1
 have faketime || need[faketime]=1
+have node || need[nodejs]=1
+have npm || need[npm]=1
+
+# Azurite 3.36 and later need Node 22; the lock file pins 3.35.0, which runs on Debian's Node 20.
+azurite_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/azurite"
+install_azurite() {
+    grep -q '"version": "3.35.0"' "$azurite_dir/node_modules/azurite/package.json" 2>/dev/null && return 0
+    echo "== installing Azurite 3.35.0 (npm ci in $azurite_dir)" >&2
+    (cd "$azurite_dir" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
+    [ -x "$azurite_dir/node_modules/.bin/azurite-blob" ] || { echo "install-test-deps: azurite-blob is missing after npm ci" >&2; exit 1; }
+}
 
 if [ ${#need[@]} -eq 0 ]; then
+    install_azurite
     exit 0
 fi
 if [ "$(id -u)" -eq 0 ]; then
@@ -33,3 +47,4 @@ echo "== installing ${!need[*]}" >&2
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${!need[@]}" >/dev/null
 have smbd || { echo "install-test-deps: smbd is still missing after installing samba" >&2; exit 1; }
+install_azurite

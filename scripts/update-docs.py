@@ -12,12 +12,21 @@ sys.path.insert(0, str(ROOT))
 
 from azsbackup.errors import error_table_markdown, exit_code_table_markdown  # noqa: E402
 from azsbackup.monitoring.alerts import catalogue_markdown  # noqa: E402
+from azsbackup.pwsh import module_data  # noqa: E402
 
 SECTIONS = {
     ("docs/json-api.md", "errors"): error_table_markdown,
     ("docs/json-api.md", "exit-codes"): exit_code_table_markdown,
     ("docs/operations.md", "alerts"): catalogue_markdown,
+    ("docs/powershell.md", "powershell-objects"): module_data.objects_markdown,
+    ("docs/powershell.md", "powershell-errors"): module_data.errors_markdown,
 }
+
+
+FILES = {
+    f"psmodule/AzsBackup/{module_data.FILE_NAME}": module_data.render,
+}
+"""Files generated whole."""
 
 
 def regenerate(text: str, name: str, body: str) -> str:
@@ -36,6 +45,13 @@ def main() -> int:
         new = regenerate(text, name, render())
         if new != text:
             stale.append(f"{doc}#{name}")
+            if not check:
+                path.write_text(new, encoding="utf-8")
+    for name, render_file in FILES.items():
+        path = ROOT / name
+        new = render_file()
+        if not path.exists() or path.read_text(encoding="utf-8") != new:
+            stale.append(name)
             if not check:
                 path.write_text(new, encoding="utf-8")
     if check and stale:

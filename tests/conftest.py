@@ -1,4 +1,4 @@
-"""Shared test fixtures. Component fixtures (Samba, SMTP, WinRM endpoint) live in tests/fixtures/."""
+"""Shared test fixtures. Component fixtures (Samba, Azurite, SMTP, WinRM endpoint) live in tests/fixtures/."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = [
+    "tests.fixtures.azurite",
     "tests.fixtures.controllers",
     "tests.fixtures.listeners",
     "tests.fixtures.samba",

@@ -61,6 +61,18 @@ class Engine:
             assert proc.returncode == expect, str(result)
         return result
 
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start ``azsbackup --json --log-json ARGS`` without waiting, for a test that disturbs it mid-run;
+        stdout (the result) and stderr (the events) are pipes of text."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "azsbackup", "--json", "--log-json", *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def error(self, *args: str, code: str, exit_code: int, input: str | None = None) -> dict[str, Any]:
         """Run a command that must fail with ``code``; return its JSON error document."""
         result = self.run(*args, input=input, expect=exit_code)

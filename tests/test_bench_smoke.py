@@ -44,6 +44,10 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         "smbclient put",
         "smbclient get",
         "smbprotocol open_file copy",
+        "azsbackup blob export",
+        "azsbackup blob read-back",
+        "BlobClient upload_blob",
+        "BlobClient download_blob",
     } <= names
     assert all(r["value"] is not None for r in doc["ratios"]), doc["ratios"]
     assert "| ratio | value | target |" in (tmp_path / "out" / "results.md").read_text()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -74,6 +75,8 @@ class Manifest:
     engine_version: str
     components: list[ManifestComponent]
     recipients: list[dict[str, str]]
+    format_version: int = FORMAT_VERSION
+    """The version the manifest was written in (a v1 manifest read today keeps 1)."""
 
     @property
     def size(self) -> int:
@@ -106,7 +109,7 @@ class Manifest:
             warnings = [restore_text(w) for w in component.get("warnings", [])]
             components.append(ManifestComponent(**{**component, "archive": ref, "warnings": warnings}))
         _require_string_maps(fields["recipients"], "recipients")
-        return cls(**{**fields, "components": components})
+        return cls(**{**fields, "components": components, "format_version": version})
 
 
 def _from_v1(body: dict[str, Any]) -> dict[str, Any]:
@@ -255,3 +258,10 @@ def decode_signed(data: bytes, subject: str = "manifest.json") -> tuple[Manifest
     except (KeyError, TypeError) as exc:
         raise FormatError(subject=subject, detail="the manifest body lacks required fields") from exc
     return manifest, SignerInfo(fingerprint(public_key), public_key)
+
+
+def archives_of(manifest: Manifest) -> Iterator[tuple[str, ArchiveRef]]:
+    """(component, archive) of every component that has an archive (a failed one has none)."""
+    for component in manifest.components:
+        if component.archive is not None:
+            yield component.name, component.archive

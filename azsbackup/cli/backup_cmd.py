@@ -129,7 +129,7 @@ def backup_list(app: App, external: bool) -> None:
 
     controller = app.controller()
     if external:
-        with external_location(controller) as location:
+        with external_location(controller, create_root=False) as location:  # read-only access is enough
             records = list_location(controller, location)
     else:
         records = list_backups(controller)

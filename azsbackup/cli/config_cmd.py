@@ -54,10 +54,15 @@ def config_human(doc: dict[str, Any]) -> str:
 @config_group.command("set")
 @click.option(
     "--path",
-    help=r"External location: \\server\share\folder, smb://server[:port]/share/folder or a local path.",
+    help=r"External location: \\server\share\folder, smb://server[:port]/share/folder, a local path, or a blob "
+    "container https://ACCOUNT.blob.SUFFIX/CONTAINER[/PREFIX] (path style: https://HOST[:PORT]/ACCOUNT/CONTAINER).",
 )
-@click.option("--username", help=r"Share account: DOMAIN\user or user@domain.")
-@click.option("--password-stdin", is_flag=True, help="Read the share password from one line of stdin.")
+@click.option("--username", help=r"Share account: DOMAIN\user or user@domain (none for a blob container).")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the share password, or the blob account key or SAS token, from one line of stdin.",
+)
 @click.option("--encryption-cert", type=CERT_FILE, help="Certificate (.cer, PEM or DER) backups are encrypted to.")
 @click.option("--add-recipient-cert", type=CERT_FILE, multiple=True, help="Also encrypt to this certificate (escrow).")
 @click.option("--clear-recipient-certs", is_flag=True, help="Remove all additional recipient certificates.")
@@ -76,6 +81,15 @@ def config_human(doc: dict[str, Any]) -> str:
     "--allow-unencrypted/--require-encryption",
     default=None,
     help="Allow SMB shares without SMB3 encryption (backups stay encrypted at rest).",
+)
+@click.option(
+    "--allow-insecure-http/--require-https",
+    default=None,
+    help="Allow a blob location on plain http:// (test setups; warned; backups stay encrypted at rest).",
+)
+@click.option(
+    "--blob-api-version",
+    help="Blob REST API version to ask for (default 2019-02-02, which Azure Stack Hub serves; '' for the default).",
 )
 @click.option("--smtp-server", help="Send alert e-mails through HOST[:PORT] (password: AZSBACKUP_SMTP_PASSWORD).")
 @click.option("--smtp-from", help="Sender address of alert e-mails.")
@@ -97,6 +111,8 @@ def config_set(
     retention_days: int | None,
     scheduler: bool | None,
     allow_unencrypted: bool | None,
+    allow_insecure_http: bool | None,
+    blob_api_version: str | None,
     smtp_server: str | None,
     smtp_from: str | None,
     smtp_to: tuple[str, ...],
@@ -106,7 +122,7 @@ def config_set(
     clear_notifications: bool,
 ) -> None:
     """Change the given settings; everything not given keeps its value."""
-    from azsbackup.service.configure import apply_update, configuration_document
+    from azsbackup.service.configure import apply_update, configuration_document, configuration_warnings
     from azsbackup.state.config import UNSET, ConfigUpdate, NotificationUpdate
 
     password = app.secret("password", from_stdin_line=password_stdin, field_name="password")
@@ -125,6 +141,8 @@ def config_set(
         retention_days=given(retention_days),
         scheduler_enabled=given(scheduler),
         allow_unencrypted=given(allow_unencrypted),
+        allow_insecure_http=given(allow_insecure_http),
+        blob_api_version=given(blob_api_version),
         notifications=NotificationUpdate(
             smtp_server=smtp_server,
             smtp_from=smtp_from,
@@ -137,7 +155,8 @@ def config_set(
         ),
     )
     controller = app.controller()
-    apply_update(controller, update)
+    for code, message in configuration_warnings(apply_update(controller, update)):
+        app.events.warning(code, message)
     doc = configuration_document(controller)
     app.result(doc, config_human(doc))
 

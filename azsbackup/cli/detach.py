@@ -3,7 +3,7 @@
 The caller starts ``azsbackup --json --home H backup start --detached`` with
 :func:`~azsbackup.osutil.spawn_detached` and waits for one line on the child's
 stdout. The child writes it once it holds the controller lock and has recorded
-its job (``{"job_id", "pid"}``), then points its stdio at the null device and
+its job (``{"job_id"}``), then points its stdio at the null device and
 carries on; the job record (``job show ID``) follows it from there. A child
 that fails before that (``locked``, ``not-configured``) prints its error
 document instead, which the caller raises as its own, so a detached start

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from azsbackup.cli.app import App
 from azsbackup.errors import ExitCode, NotConfigured
 from azsbackup.jsontext import dumps
 
+if TYPE_CHECKING:
+    from azsbackup.remote.commands import ParsedCommand
 
-def _leaf(ctx: click.Context) -> tuple[tuple[str, ...], dict[str, object]]:
-    """Resolve the sub-command chain without running it: its path and parsed parameters."""
+
+def _leaf(ctx: click.Context) -> ParsedCommand:
+    """Resolve the sub-command chain without running it: its words, arguments and the options given."""
+    from azsbackup.remote.commands import ParsedCommand
+
     path: list[str] = []
     command: click.Command = ctx.command
     current = ctx
@@ -25,7 +31,18 @@ def _leaf(ctx: click.Context) -> tuple[tuple[str, ...], dict[str, object]]:
         path.append(name)
         current = sub.make_context(name, rest, parent=current)
         command = sub
-    return tuple(path), dict(current.params)
+    arguments = [current.params[p.name] for p in command.params if isinstance(p, click.Argument) and p.name]
+    options: dict[str, object] = {}
+    for param in command.params:
+        given = current.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT
+        if not isinstance(param, click.Option) or not given:
+            continue
+        value = current.params[param.name or ""]
+        if param.secondary_opts and value is False:  # --no-scheduler: the flag that was given
+            options.update(dict.fromkeys(param.secondary_opts, True))
+        else:
+            options.update(dict.fromkeys(param.opts, value))
+    return ParsedCommand(tuple(path), arguments, options)
 
 
 def _human(path: tuple[str, ...], document: dict[str, Any]) -> str:
@@ -54,17 +71,30 @@ def run_remote(ctx: click.Context) -> int:
     from azsbackup.remote.commands import local_document, remote_call
 
     app: App = ctx.obj
-    path, params = _leaf(ctx)
+    parsed = _leaf(ctx)
     password = app.secret("remote_password", from_stdin_line=False, field_name="remote password")
     if not password:
         raise NotConfigured(
             field="remote password", how="--secrets-stdin with remote_password, or AZSBACKUP_REMOTE_PASSWORD"
         )
-    command, arguments = remote_call(path, params, lambda key: app.secret(key, from_stdin_line=False, field_name=key))
+    cmdlet, variant, arguments = remote_call(parsed, lambda key: app.secret(key, from_stdin_line=False, field_name=key))
     settings = RemoteSettings(password=password, **app.remote)
     with RemoteClient(settings, on_warning=lambda message: app.events.warning("remote-warning", message)) as client:
-        output = client.invoke(command.cmdlet, arguments)
-    document = local_document(command, output)
-    app.result(document, _human(path, document))
+        output = client.invoke(cmdlet.name, arguments)
+        errors = client.errors
+    document = local_document(variant, output)
+    app.result(document, _human(parsed.words, document))
     status = document.get("status") if isinstance(document, dict) else None
-    return int({"PartialSucceeded": ExitCode.PARTIAL, "Failed": ExitCode.ERROR}.get(str(status), ExitCode.OK))
+    code = int({"PartialSucceeded": ExitCode.PARTIAL, "Failed": ExitCode.ERROR}.get(str(status), ExitCode.OK))
+    for error_id, message in errors:  # e.g. an export that failed after a good backup: its exit code
+        app.events.warning("remote-error", message, error_id)
+        code = code or _exit_code_of(error_id)
+    return code
+
+
+def _exit_code_of(error_id: str) -> int:
+    """The exit code of a remote AzsBackup.<code> error, as a local run of the same command exits."""
+    from azsbackup.errors import iter_error_classes
+
+    code = error_id.split(",", 1)[0].removeprefix("AzsBackup.")
+    return next((int(c.exit_code) for c in iter_error_classes() if c.code == code), int(ExitCode.ERROR))

@@ -132,6 +132,102 @@ CATALOGUE: dict[str, AlertDefinition] = {
             failure=True,
         ),
         _d(
+            "blob-authentication-failed",
+            CRIT,
+            "Backup export failed because the storage account refused the key or SAS token",
+            "The blob service of {{ path }} refused the configured credential: {{ error }}.",
+            "Copy a key of the storage account (or create a new SAS token with the permissions r, w, d, l) and set "
+            "it with 'azsbackup config set --password-stdin' (PowerShell: 'Set-AzsBackupConfiguration -BlobStorageUrl "
+            "URL -BlobStorageKey (Read-Host -AsSecureString)'), then run 'azsbackup location test' (PowerShell: "
+            "'Test-AzsBackupLocation'). The backup is safe in the internal store and will be exported by the next "
+            "run.",
+            failure=True,
+        ),
+        _d(
+            "blob-sas-expired",
+            CRIT,
+            "Backup export failed because the SAS token expired",
+            "The SAS token for {{ path }} is not valid now: {{ error }}.",
+            "Create a SAS token valid for longer than the retention period, with the permissions r, w, d, l, and "
+            "set it with 'azsbackup config set --password-stdin' (PowerShell: 'Set-AzsBackupConfiguration "
+            "-BlobStorageUrl URL -BlobStorageKey (Read-Host -AsSecureString)'). The next run exports the missing "
+            "backups.",
+            failure=True,
+        ),
+        _d(
+            "blob-permission-denied",
+            CRIT,
+            "Backup export failed because the SAS token lacks a permission",
+            "The SAS token for {{ path }} does not allow what export needs: {{ error }}.",
+            "Create a SAS token with the permissions r, w, d and l (read, write, delete, list) on the container, "
+            "set it with 'azsbackup config set --password-stdin' (PowerShell: 'Set-AzsBackupConfiguration "
+            "-BlobStorageUrl URL -BlobStorageKey (Read-Host -AsSecureString)') and run 'azsbackup location test' "
+            "(PowerShell: 'Test-AzsBackupLocation').",
+            failure=True,
+        ),
+        _d(
+            "blob-container-missing",
+            CRIT,
+            "Backup export failed because the blob container does not exist",
+            "The container of {{ path }} does not exist: {{ error }}.",
+            "Create the container in the storage account (azsbackup never creates it, so a typo cannot scatter "
+            "backups), or set the right URL with 'azsbackup config set --path URL' (PowerShell: "
+            "'Set-AzsBackupConfiguration -BlobStorageUrl URL'), then run 'azsbackup location test' (PowerShell: "
+            "'Test-AzsBackupLocation').",
+            failure=True,
+        ),
+        _d(
+            "blob-unreachable",
+            CRIT,
+            "Backup export failed because the blob endpoint could not be reached",
+            "The storage endpoint of {{ path }} could not be reached: {{ error }}.",
+            "Check that the endpoint's name resolves from this controller and that TCP port {{ port }} is open to "
+            "it, then run 'azsbackup location test' (PowerShell: 'Test-AzsBackupLocation'). The backup is safe in "
+            "the internal store and will be exported by the next run.",
+            failure=True,
+        ),
+        _d(
+            "blob-tls-error",
+            CRIT,
+            "Backup export failed because the blob endpoint's TLS certificate was not accepted",
+            "The TLS connection to {{ path }} failed: {{ error }}.",
+            "Trust the certificate authority of the storage endpoint on this controller (on Azure Stack Hub, its "
+            "root certificate; REQUESTS_CA_BUNDLE names a bundle with it) and check the URL's host name, then run "
+            "'azsbackup location test' (PowerShell: 'Test-AzsBackupLocation').",
+            failure=True,
+        ),
+        _d(
+            "blob-throttled",
+            WARN,
+            "Backup export failed because the storage service kept answering busy",
+            "The blob service of {{ path }} answered busy or failed after the bounded retries: {{ error }}.",
+            "Nothing partial was published; the next run retries and exports the missing backups, or run "
+            "'azsbackup backup start' (PowerShell: 'Start-AzsBackup') later. If it persists, use a less loaded "
+            "storage account or schedule backups at a quieter time.",
+            failure=True,
+        ),
+        _d(
+            "blob-connection-lost",
+            CRIT,
+            "Backup export failed because the connection to the blob endpoint was lost",
+            "The connection to {{ path }} was lost during the export of backup {{ backup_id }}: {{ error }}.",
+            "Nothing partial was published (uncommitted blocks are discarded by the service); the next run "
+            "exports what is missing. If it keeps happening, check the network path to the storage endpoint with "
+            "'azsbackup location test' (PowerShell: 'Test-AzsBackupLocation').",
+            failure=True,
+        ),
+        _d(
+            "blob-api-version-unsupported",
+            CRIT,
+            "Backup export failed because the storage service does not serve the configured REST API version",
+            "The blob service of {{ path }} refused the REST API version: {{ error }}.",
+            "Set a REST API version the endpoint serves with 'azsbackup config set --blob-api-version 2019-02-02' "
+            "(PowerShell: 'Set-AzsBackupConfiguration -BlobStorageUrl URL -BlobApiVersion 2019-02-02'); Azure "
+            "Stack Hub serves 2019-02-02. Then run 'azsbackup location test' (PowerShell: "
+            "'Test-AzsBackupLocation').",
+            failure=True,
+        ),
+        _d(
             "partial-backup",
             WARN,
             "Backup only partially completed because of an unexpected error",
@@ -174,7 +270,8 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "No successful backup within the backup frequency",
             "The last successful backup was {{ last_backup }}, more than {{ frequency_hours }} hours ago.",
             "Check that scheduled backups are enabled with 'azsbackup config get' (PowerShell: "
-            "'Get-AzsBackupConfiguration') and why recent jobs failed with 'azsbackup job list --status Failed' "
+            "'Get-AzsBackupConfiguration'), that the scheduler service runs on the controller (azsbackup scheduler "
+            "status there; no cmdlet reports it), and why recent jobs failed with 'azsbackup job list --status Failed' "
             "(PowerShell: 'Get-AzsBackupJob -Status Failed'), then run 'azsbackup backup start' (PowerShell: "
             "'Start-AzsBackup').",
         ),

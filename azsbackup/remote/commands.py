@@ -1,151 +1,133 @@
-"""Which AzsBackup cmdlet runs an engine command on a remote host, and with which parameters.
+"""Which AzsBackup cmdlet runs an engine command on a remote host, with which parameters, and back.
 
 ``azsbackup --computer-name HOST COMMAND …`` parses COMMAND exactly as locally,
-then runs the matching cmdlet on HOST through :class:`RemoteClient` and
-prints the same JSON document a local run prints. The table below is the
-inverse of the PowerShell module's own mapping (cmdlet parameter → engine
-option); the module's contract test keeps the module side honest, and the
-remote tests run both directions against the test endpoint.
+then runs the matching cmdlet on HOST through :class:`RemoteClient` and prints
+the same JSON document a local run prints. Both directions come from the one
+table the PowerShell module is served by (:mod:`azsbackup.pwsh.table`): the table
+says which engine option each cmdlet parameter becomes; here it is read
+backwards (engine options → cmdlet parameters), and the cmdlet's objects are
+turned back into the engine's document by the same shapes that made them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azsbackup.errors import InvalidValue
-from azsbackup.model import SCHEMA
+from azsbackup.pwsh import table
+from azsbackup.remote.client import RemoteCredential, SecureText
 
 
-@dataclass(frozen=True)
-class RemoteCommand:
-    cmdlet: str
-    parameters: dict[str, str] = field(default_factory=dict)
-    """engine parameter name (click) → cmdlet parameter name"""
-    secrets: dict[str, str] = field(default_factory=dict)
-    """secret key → cmdlet parameter name"""
-    collection: str | None = None
-    """the JSON list the local command prints, which the cmdlet returns item by item"""
-    flags: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    """engine bool option → (cmdlet parameter, value meaning 'on')"""
-    confirm: bool = False
+class ParsedCommand:
+    """An engine command line as click parsed it: the command words, arguments in order, and the options
+    given on the command line by every one of their flags (a flag pair by the flag that was given)."""
+
+    def __init__(self, words: tuple[str, ...], arguments: list[Any], options: Mapping[str, Any]) -> None:
+        self.words = words
+        self.arguments = arguments
+        self.options = dict(options)
 
 
-COMMANDS: dict[tuple[str, ...], RemoteCommand] = {
-    ("config", "get"): RemoteCommand("Get-AzsBackupConfiguration"),
-    ("config", "set"): RemoteCommand(
-        "Set-AzsBackupConfiguration",
-        {
-            "path": "Path",
-            "username": "Username",
-            "encryption_cert": "EncryptionCertPath",
-            "frequency_hours": "BackupFrequencyInHours",
-            "retention_days": "BackupRetentionPeriodInDays",
-            "scheduler": "IsBackupSchedulerEnabled",
-            "allow_unencrypted": "AllowUnencryptedShare",
-        },
-        secrets={"password": "Password"},
-        confirm=True,
-    ),
-    ("config", "clear"): RemoteCommand("Clear-AzsBackupConfiguration", confirm=True),
-    ("component", "add"): RemoteCommand(
-        "Add-AzsBackupComponent",
-        {
-            "name": "Name",
-            "type_name": "Type",
-            "path": "Path",
-            "include": "Include",
-            "exclude": "Exclude",
-            "dump_command": "DumpCommand",
-            "restore_command": "RestoreCommand",
-            "timeout": "TimeoutSeconds",
-            "host": "TargetHost",
-            "remote_path": "RemotePath",
-            "remote_username": "RemoteUsername",
-        },
-        confirm=True,
-    ),
-    ("component", "list"): RemoteCommand("Get-AzsBackupComponent", collection="components"),
-    ("component", "remove"): RemoteCommand("Remove-AzsBackupComponent", {"name": "Name"}, confirm=True),
-    ("backup", "start"): RemoteCommand("Start-AzsBackup", confirm=True),
-    ("backup", "list"): RemoteCommand("Get-AzsBackup", {"external": "External"}, collection="backups"),
-    ("backup", "show"): RemoteCommand("Get-AzsBackup", {"backup_id": "Id"}),
-    ("backup", "delete"): RemoteCommand("Remove-AzsBackup", {"backup_id": "Id"}, confirm=True),
-    ("backup", "verify"): RemoteCommand(
-        "Test-AzsBackup",
-        {"backup_id": "Id", "deep": "Deep", "key_path": "DecryptionCertPath"},
-        secrets={"key_password": "DecryptionCertPassword"},
-    ),
-    ("restore",): RemoteCommand(
-        "Restore-AzsBackup",
-        {
-            "backup_id": "Id",
-            "key_path": "DecryptionCertPath",
-            "components": "ComponentName",
-            "to": "Destination",
-            "force": "Force",
-        },
-        secrets={"key_password": "DecryptionCertPassword"},
-        confirm=True,
-    ),
-    ("location", "test"): RemoteCommand("Test-AzsBackupLocation"),
-    ("prune",): RemoteCommand("Invoke-AzsPruneBackupLocationExternalStore", confirm=True),
-    ("job", "list"): RemoteCommand(
-        "Get-AzsBackupJob", {"kind": "Kind", "status": "Status", "since": "Since", "limit": "First"}, collection="jobs"
-    ),
-    ("job", "show"): RemoteCommand("Get-AzsBackupJob", {"job_id": "Id"}),
-    ("alert", "list"): RemoteCommand("Get-AzsBackupAlert", {"include_closed": "All"}, collection="alerts"),
-    ("alert", "close"): RemoteCommand("Close-AzsBackupAlert", {"alert_id": "Id"}, confirm=True),
-}
+def flags(variant: table.Variant) -> set[str]:
+    """The engine options a variant's parameters can give."""
+    found: set[str] = set()
+    for binding in variant.bindings:
+        if isinstance(binding, table.Option | table.Switch | table.Credential):
+            found.add(binding.flag)
+        elif isinstance(binding, table.Toggle):
+            found |= {binding.on, binding.off}
+        elif isinstance(binding, table.Choice):
+            found |= {w for words in binding.words.values() for w in words}
+    return found
 
 
-def remote_call(
-    path: tuple[str, ...], params: dict[str, Any], secret: Callable[[str], str | None]
-) -> tuple[RemoteCommand, dict[str, Any]]:
-    """The cmdlet and its parameters for the engine command ``path`` with click's parsed ``params``."""
-    command = COMMANDS.get(path)
-    if command is None:
-        raise InvalidValue(
-            field="command",
-            value=" ".join(path),
-            allowed="a command the AzsBackup cmdlets cover: " + ", ".join(" ".join(p) for p in COMMANDS),
-        )
-    arguments: dict[str, Any] = {}
-    for name, value in params.items():
-        target = command.parameters.get(name)
-        if (
-            target is None
-            or value is None
-            or value == ()
-            or (value is False and name not in ("scheduler", "allow_unencrypted"))
-        ):
-            continue
-        arguments[target] = (
-            list(value) if isinstance(value, tuple) else (str(value) if hasattr(value, "__fspath__") else value)
-        )
-    if path == ("prune",):
-        arguments["Mode"] = "DryRun" if params.get("dry_run") else "Default"
-    for key, target in command.secrets.items():
-        value = secret(key)
-        if value:
-            arguments[target] = value
-    if command.confirm:
-        arguments["Confirm"] = False
-    return command, arguments
-
-
-def local_document(command: RemoteCommand, output: list[Any]) -> dict[str, Any]:
-    """What the local command would print, from the cmdlet's output."""
-    items = [_plain(item) for item in output]
-    if command.collection is not None:
-        return {"schema": SCHEMA, command.collection: items}
-    return items[0] if items else {"schema": SCHEMA}
+def find_variant(words: tuple[str, ...], given: set[str] | None = None) -> tuple[table.Cmdlet, table.Variant]:
+    """The cmdlet and parameter set that run ``words``: of two that do (Start-AzsBackup and -NoWait), the one
+    whose parameters give the options given."""
+    candidates = [(c, v) for c in table.CMDLETS.values() for v in c.variants if v.words == words]
+    for cmdlet, variant in sorted(candidates, key=lambda cv: -len(flags(cv[1]) & (given or set()))):
+        return cmdlet, variant
+    raise InvalidValue(
+        field="command",
+        value=" ".join(words),
+        allowed="a command the AzsBackup cmdlets cover: "
+        + ", ".join(" ".join(v.words) for c in table.CMDLETS.values() for v in c.variants),
+    )
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "ps_type"}
-    if isinstance(value, list):
+    if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    return str(value) if hasattr(value, "__fspath__") else value
+
+
+def remote_call(
+    parsed: ParsedCommand, secret: Callable[[str], str | None]
+) -> tuple[table.Cmdlet, table.Variant, dict[str, Any]]:
+    """The cmdlet and its parameters for an engine command line (:func:`azsbackup.pwsh.table.engine_call` inverted)."""
+    given_flags = {flag for flag, value in parsed.options.items() if value not in (None, False, ())}
+    cmdlet, variant = find_variant(parsed.words, given_flags)
+    options, arguments = dict(parsed.options), list(parsed.arguments)
+    parameters: dict[str, Any] = {}
+    used: set[str] = set()
+    for binding in variant.bindings:
+        name = binding.parameter
+        if isinstance(binding, table.Argument):
+            if arguments:
+                parameters[name] = _plain(arguments.pop(0))
+        elif isinstance(binding, table.Option):
+            if options.get(binding.flag) is not None:
+                parameters[name] = _plain(options[binding.flag])
+            used.add(binding.flag)
+        elif isinstance(binding, table.Switch):
+            if options.get(binding.flag):
+                parameters[name] = True
+            used.add(binding.flag)
+        elif isinstance(binding, table.Toggle):
+            if options.get(binding.on) or options.get(binding.off):
+                parameters[name] = bool(options.get(binding.on))
+            used |= {binding.on, binding.off}
+        elif isinstance(binding, table.Choice):
+            given = [key for key, words in binding.words.items() if words and all(options.get(w) for w in words)]
+            parameters[name] = given[0] if given else next(k for k, w in binding.words.items() if not w)
+            used |= {w for words in binding.words.values() for w in words}
+        elif isinstance(binding, table.Secret):
+            value = secret(binding.key)
+            if value:
+                parameters[name] = SecureText(value)
+        elif isinstance(binding, table.Credential):
+            username, password = options.get(binding.flag), secret(binding.key)
+            if username is not None:
+                parameters[name] = RemoteCredential(str(username), password or "")
+            used.add(binding.flag)
+        elif isinstance(binding, table.PassThru):
+            parameters[name] = True
+    unused = sorted(flag for flag, value in options.items() if flag not in used and value not in (None, False, ()))
+    if unused:
+        raise InvalidValue(
+            field="option",
+            value=", ".join(unused),
+            allowed=f"the options {cmdlet.name} takes on a remote host",
+        )
+    if cmdlet.should_process:
+        parameters["Confirm"] = False  # asked (or not) on this side: the host must not ask again
+    return cmdlet, variant, parameters
+
+
+def local_document(variant: table.Variant, output: list[Any]) -> dict[str, Any]:
+    """What the local command would print, from the cmdlet's objects."""
+    from azsbackup.model import SCHEMA
+
+    items = [_properties(item) for item in output]
+    if variant.collection is not None:
+        return {"schema": SCHEMA, variant.collection: [variant.shape.to_document(i) for i in items]}
+    return variant.shape.to_document(items[0], top_level=True) if items else {"schema": SCHEMA}
+
+
+def _properties(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _properties(v) for k, v in value.items() if k != "ps_type"}
+    if isinstance(value, list):
+        return [_properties(v) for v in value]
     return value

@@ -40,6 +40,8 @@ class BackupRecord:
     trusted: bool
     components: list[dict[str, Any]] = field(default_factory=list)
     export: dict[str, Any] = field(default_factory=lambda: {"status": None, "path": None, "error": None})
+    format_version: str = "1"
+    """The archive format version of the backup's manifest (Azure Stack's BackupDataVersion)."""
 
     def to_dict(self, *, with_components: bool = True) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -52,6 +54,7 @@ class BackupRecord:
             "trusted": self.trusted,
             "size": self.size,
             "stored_size": self.stored_size,
+            "format_version": self.format_version,
             "export": self.export,
         }
         if with_components:
@@ -87,6 +90,7 @@ def record_from_manifest(manifest: Manifest, signer: SignerInfo, trusted: bool) 
         signer=signer.fingerprint,
         trusted=trusted,
         components=component_view(manifest),
+        format_version=str(manifest.format_version),
     )
 
 
@@ -122,8 +126,8 @@ def insert_record(db: sqlite3.Connection, record: BackupRecord) -> None:
     db.execute(
         """INSERT OR REPLACE INTO backups
            (id, created, status, trigger, duration_s, size, stored_size, signer, components,
-            export_status, export_error, exported_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            export_status, export_error, exported_at, format_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             record.id,
             record.created,
@@ -137,6 +141,7 @@ def insert_record(db: sqlite3.Connection, record: BackupRecord) -> None:
             record.export.get("status"),
             record.export.get("error"),
             record.export.get("exported_at"),
+            record.format_version,
         ),
     )
 
@@ -194,6 +199,7 @@ def _from_row(row: sqlite3.Row, trusted: set[str]) -> BackupRecord:
         trusted=row["signer"] in trusted,
         components=json.loads(row["components"]),
         export={"status": row["export_status"], "path": None, "error": row["export_error"]},
+        format_version=row["format_version"],
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from azsbackup import SCHEMA
-from azsbackup.state.config_view import certificate_view, load_document
+from azsbackup.state.config_view import certificate_view, load_document, location_space, next_backup
 from azsbackup.state.db import transaction
 
 # This module is on the path of ``config get``, whose start-up time is what operators feel:
@@ -69,7 +69,7 @@ def apply_update(controller: Controller, update: ConfigUpdate) -> BackupConfigur
     changes = _validated_changes(update)
     with transaction(controller.db):
         current = controller.config()
-        new = _merged(current, update, changes)
+        new = _check_location_settings(controller, _merged(current, update, changes), update)
         controller.save_config(new)
     if update.password is not UNSET:
         controller.secrets.set("share_password", update.password or None)
@@ -99,6 +99,11 @@ def _validated_changes(update: ConfigUpdate) -> dict[str, Any]:
         changes["scheduler_enabled"] = bool(update.scheduler_enabled)
     if update.allow_unencrypted is not UNSET:
         changes["allow_unencrypted"] = bool(update.allow_unencrypted)
+    if update.allow_insecure_http is not UNSET:
+        changes["allow_insecure_http"] = bool(update.allow_insecure_http)
+    if update.blob_api_version is not UNSET:
+        version = update.blob_api_version
+        changes["blob_api_version"] = _check_blob_api_version(version) if version else None
     return changes
 
 
@@ -119,6 +124,50 @@ def _merged(current: BackupConfiguration, update: ConfigUpdate, changes: dict[st
     if update.path not in (UNSET, None, "") and current.path is None and update.scheduler_enabled is UNSET:
         new = dataclasses.replace(new, scheduler_enabled=True)
     return new
+
+
+def _check_blob_api_version(value: str) -> str:
+    from azsbackup.storage.blob import check_api_version
+
+    return check_api_version(value)
+
+
+def _check_location_settings(
+    controller: Controller, new: BackupConfiguration, update: ConfigUpdate
+) -> BackupConfiguration:
+    """Check what the new location needs, before anything is stored: a location whose account is in its
+    URL (blob) takes no user name (one given is refused; one left from a share is dropped, one target at a
+    time), its transport and the form of its secret (given now, or the stored one it will use)."""
+    import dataclasses
+
+    from azsbackup.errors import InvalidValue
+    from azsbackup.state.config import UNSET
+    from azsbackup.storage import check_settings
+    from azsbackup.storage.paths import parse_location
+
+    if not new.path:
+        return new
+    spec = parse_location(new.path)
+    if not spec.uses_username and new.username:
+        if update.username not in (UNSET, None, ""):
+            raise InvalidValue(
+                field="username", value=repr(update.username), allowed="none with a blob location (the URL names it)"
+            )
+        new = dataclasses.replace(new, username=None)
+    password = update.password if update.password is not UNSET else controller.secrets.get("share_password")
+    check_settings(spec, password=password or None, allow_insecure_http=new.allow_insecure_http)
+    return new
+
+
+def configuration_warnings(config: BackupConfiguration) -> list[tuple[str, str]]:
+    """(code, message) of settings that weaken the transport, for ``config set`` to warn about."""
+    from azsbackup.storage import transport_warning
+    from azsbackup.storage.paths import parse_location
+
+    if not config.path:
+        return []
+    warning = transport_warning(parse_location(config.path), allow_insecure_http=config.allow_insecure_http)
+    return [("insecure-http", warning)] if warning else []
 
 
 def clear_configuration(controller: Controller) -> BackupConfiguration:
@@ -150,11 +199,15 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
         "retention_days": config["retention_days"],
         "scheduler_enabled": config["scheduler_enabled"],
         "allow_unencrypted": config["allow_unencrypted"],
+        "allow_insecure_http": config["allow_insecure_http"],
+        "blob_api_version": config["blob_api_version"],
         "notifications": {
             "smtp": {k: v for k, v in (notifications.get("smtp") or {}).items()} or None,
             "webhook": notifications.get("webhook"),
         },
         "last_backup": last,
+        "next_backup": next_backup(controller.db, config["frequency_hours"]),
+        "location_space": location_space(controller.db, config["path"]),
         "controller_home": str(controller.home),
         "signing_key_fingerprint": controller.signing_fingerprint,
     }

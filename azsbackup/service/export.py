@@ -19,23 +19,63 @@ deletion leaves an incomplete directory that ``prune`` removes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from azsbackup.archive.manifest import archives_of
 from azsbackup.errors import AzsBackupError, InvalidPath, LocationConnectionLost, LocationUnreachable, NotConfigured
 from azsbackup.events import EventSink
 from azsbackup.model import BackupStatus, backup_id_time, iso, utc_now
 from azsbackup.service.catalog import MANIFEST, complete_ids, delete_backup_files, list_backups, read_manifest
 from azsbackup.service.controller import Controller
-from azsbackup.service.verify import archives_of
-from azsbackup.state.db import transaction
+from azsbackup.state.config_view import LOCATION_SPACE_KEY
+from azsbackup.state.db import put_setting, transaction
 from azsbackup.storage.base import Location, join
+from azsbackup.storage.paths import Credentials, LocationSpec
 from azsbackup.storage.subtree import Subtree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from azsbackup.state.config import BackupConfiguration
 
 EXTERNAL_ROOT = "MASBackup"
 COPY_CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class ConfiguredLocation:
+    """The external location as configured: where, with which stored secret, and how to open it."""
+
+    spec: LocationSpec
+    credentials: Credentials
+    options: dict[str, Any]
+    """:func:`azsbackup.storage.open_location`'s keyword options from the configuration."""
+
+
+def configured_location(controller: Controller) -> ConfiguredLocation:
+    """The configured external location; :class:`NotConfigured` when there is none."""
+    from azsbackup.storage.paths import parse_location
+
+    config = controller.config()
+    if not config.path:
+        raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
+    return ConfiguredLocation(
+        parse_location(config.path),
+        Credentials(config.username or "", controller.secrets.get("share_password") or ""),
+        location_options(config),
+    )
+
+
+def location_options(config: BackupConfiguration) -> dict[str, Any]:
+    """:func:`azsbackup.storage.open_location`'s keyword options from the configuration."""
+    return {
+        "allow_unencrypted": config.allow_unencrypted,
+        "allow_insecure_http": config.allow_insecure_http,
+        "blob_api_version": config.blob_api_version,
+    }
 
 
 @contextmanager
@@ -46,14 +86,10 @@ def external_location(controller: Controller, *, create_root: bool = True) -> It
     create a stray folder); ``MASBackup`` below it is created when missing.
     """
     from azsbackup.storage import open_location
-    from azsbackup.storage.paths import Credentials, parse_location
 
-    config = controller.config()
-    if not config.path:
-        raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
-    spec = parse_location(config.path)
-    credentials = Credentials(config.username or "", controller.secrets.get("share_password") or "")
-    location = open_location(spec, credentials, allow_unencrypted=config.allow_unencrypted)
+    configured = configured_location(controller)
+    spec = configured.spec
+    location = open_location(spec, configured.credentials, **configured.options)
     try:
         if spec.path and not location.exists(""):
             raise InvalidPath(location=spec.display, detail="the configured folder does not exist on the share")
@@ -231,15 +267,25 @@ def check_capacity(
     from azsbackup.service.location_check import RECENT, backups_kept, space_needed
 
     config = controller.config()
+    space = target.free_space()
+    if space is None:  # the location reports no capacity (blob storage): nothing to show or forecast against
+        return
+    record_location_space(controller, config.path, space.free, space.total)
     records = list_backups(controller)
     if not records:
         return
     kept = backups_kept(config.frequency_hours, config.retention_days)
     needed = space_needed(max(r.stored_size for r in records[-RECENT:]), kept)
     held_size = sum(r.stored_size for r in records if r.id in held)
-    free = target.free_space().free
+    free = space.free
     if needed - held_size > free:
         facts = {"path": config.path, "free": human_size(free), "kept": kept, "needed": human_size(needed)}
         raise_alert(controller, "share-almost-full", facts, events, notifiers)
     else:
         close_alerts(controller, {"share-almost-full"}, events, notifiers)
+
+
+def record_location_space(controller: Controller, path: str | None, free: int, total: int) -> None:
+    """Keep the location's space as just measured: ``config get`` shows it (Azure Stack's AvailableCapacity)."""
+    document = {"path": path, "free": free, "total": total, "measured": iso(utc_now())}
+    put_setting(controller.db, LOCATION_SPACE_KEY, json.dumps(document))

@@ -25,7 +25,7 @@ def backup_location(controller: Controller, backup_id: str) -> Iterator[Location
         return
     from azsbackup.service.export import external_location
 
-    with external_location(controller) as external:
+    with external_location(controller, create_root=False) as external:  # recovery needs read access only
         if not external.exists(join(backup_id, MANIFEST)):
             raise NotFound(kind="backup", name=backup_id, how="azsbackup backup list (--external)")
         yield external

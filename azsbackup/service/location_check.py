@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from azsbackup.errors import NotConfigured
 from azsbackup.model import SCHEMA
 from azsbackup.service.catalog import list_backups
 from azsbackup.service.controller import Controller
@@ -58,27 +57,27 @@ def check_location(controller: Controller, candidate: tuple[str, Credentials] | 
     """Probe the configured location, or a ``candidate`` (path, credentials) before it is configured.
 
     Both go through the same checks with the controller's own history for the
-    forecast; a candidate is probed with the configured ``allow_unencrypted``
-    (it would be used with it) and nothing about it is stored.
+    forecast; a candidate is probed with the configured transport options
+    (``allow_unencrypted``, ``allow_insecure_http``, ``blob_api_version``: it
+    would be used with them) and nothing about it is stored.
     """
+    from azsbackup.service.export import configured_location, location_options
     from azsbackup.storage.paths import parse_location
     from azsbackup.storage.probe import open_and_probe
 
     config = controller.config()
     if candidate is not None:
         path, credentials = candidate
-    elif config.path:
-        path = config.path
-        credentials = Credentials(config.username or "", controller.secrets.get("share_password") or "")
     else:
-        raise NotConfigured(field="external path", how="azsbackup config set --path \\\\server\\share\\folder")
+        configured = configured_location(controller)  # NotConfigured when there is none
+        path, credentials = config.path or configured.spec.display, configured.credentials
     spec = parse_location(path)
     records = list_backups(controller)
     exported = sum(r.stored_size for r in records if r.export.get("status") == "Succeeded")
     probe = open_and_probe(
         spec,
         credentials,
-        allow_unencrypted=config.allow_unencrypted,
+        **location_options(config),
         expected_backup_size=max((r.stored_size for r in records[-RECENT:]), default=None),
         backups_kept=backups_kept(config.frequency_hours, config.retention_days),
         already_stored=exported if path == config.path else 0,  # a new place holds none of them yet

@@ -19,6 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from azsbackup.archive.manifest import archives_of
 from azsbackup.errors import AzsBackupError
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, backup_id_time
@@ -26,7 +27,6 @@ from azsbackup.service.catalog import MANIFEST, read_manifest, sync_catalog
 from azsbackup.service.controller import STORE_DIR, Controller
 from azsbackup.service.export import EXTERNAL_ROOT, external_location
 from azsbackup.service.jobs import recorded_job
-from azsbackup.service.verify import archives_of
 from azsbackup.storage.base import PARTIAL_MARKER, Location, join
 
 ROOTS = {"internal": STORE_DIR, "external": EXTERNAL_ROOT}

@@ -11,15 +11,11 @@ other command; nothing here is a shortcut.
 
 from __future__ import annotations
 
-import contextlib
 import filecmp
-import json
 import secrets
 import shutil
 import sqlite3
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +25,7 @@ from azsbackup.errors import AlreadyExists, IntegrityError
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA
 from azsbackup.osutil import write_private_file, writing_output
+from azsbackup.samples import make_sample_database, make_sample_tree, writes_during
 from azsbackup.service.backup import run_backup
 from azsbackup.service.certificates import create_certificate
 from azsbackup.service.components import add_component
@@ -62,52 +59,6 @@ def prepare_root(root: Path) -> None:
     with writing_output(root):
         root.mkdir(parents=True, exist_ok=True)
         (root / MARKER).write_text("created by azsbackup quickstart; safe to delete\n", encoding="utf-8")
-
-
-def make_sample_tree(path: Path) -> None:
-    (path / "etc" / "conf.d").mkdir(parents=True)
-    (path / "var" / "empty").mkdir(parents=True)
-    (path / "etc" / "service.json").write_text(json.dumps({"replicas": 3, "endpoint": "https://infra.local"}))
-    (path / "etc" / "conf.d" / "zürich-région.conf").write_text("# non-ASCII name\nregion = zurich\n")
-    (path / "etc" / "empty.conf").write_bytes(b"")
-    (path / "var" / "state.bin").write_bytes(secrets.token_bytes(256 * 1024))
-    (path / "var" / "log.txt").write_text("".join(f"line {i} ok\n" for i in range(20000)))
-    with contextlib.suppress(OSError):  # Windows without the symlink privilege: the demo goes on without it
-        (path / "etc" / "current.json").symlink_to("service.json")
-    (path / "var" / "state.bin").chmod(0o600)
-
-
-def make_sample_database(path: Path) -> None:
-    with sqlite3.connect(path) as db:
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("CREATE TABLE quota (tenant TEXT PRIMARY KEY, cores INTEGER NOT NULL)")
-        db.executemany("INSERT INTO quota VALUES (?, ?)", [(f"tenant-{i}", i % 64) for i in range(5000)])
-    db.close()
-
-
-class DatabaseWriter(threading.Thread):
-    """Commits to the sample database while the backup runs, to show the snapshot is consistent."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self.path = path
-        self.stop = threading.Event()
-        self.commits = 0
-
-    def run(self) -> None:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            deadline = time.monotonic() + 60
-            while not self.stop.is_set() and time.monotonic() < deadline:
-                with db:
-                    db.execute(
-                        "UPDATE quota SET cores = cores + 1 WHERE tenant = ?",
-                        (f"tenant-{self.commits % 5000}",),
-                    )
-                self.commits += 1
-                time.sleep(0.001)
-        finally:
-            db.close()
 
 
 def run_quickstart(root: Path, events: EventSink) -> QuickstartReport:
@@ -148,13 +99,8 @@ def _run_steps(controller: Controller, root: Path, report: QuickstartReport, eve
     add_component(controller, "etcd-dump", "command", {"dump_command": _quote(dump)})
     report.step("components", "registered config-store (directory), inventory-db (sqlite), etcd-dump (command)")
 
-    writer = DatabaseWriter(sources / "inventory.db")
-    writer.start()
-    try:
+    with writes_during(sources / "inventory.db") as writer:
         record = run_backup(controller, events)
-    finally:
-        writer.stop.set()
-        writer.join(10)
     summary = (
         f"backup {record.id}: {record.status}, {len(record.components)} components, "
         f"{record.size / 1e6:.1f} MB of data stored as {record.stored_size / 1e6:.1f} MB, encrypted; "

@@ -28,7 +28,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from azsbackup.archive.manifest import ArchiveRef, Manifest
+from azsbackup.archive.checked import HashingStream, attributing_damage
+from azsbackup.archive.manifest import ArchiveRef, Manifest, archives_of
 from azsbackup.archive.reader import ArchiveReader, read_header
 from azsbackup.crypto.certs import key_id
 from azsbackup.errors import InvalidValue, NotFound, WrongKey
@@ -42,13 +43,7 @@ from azsbackup.providers.fs import StagedTree
 from azsbackup.service.components import Component, get_component
 from azsbackup.service.controller import Controller
 from azsbackup.service.jobs import recorded_job
-from azsbackup.service.verify import (
-    HashingStream,
-    archives_of,
-    attributing_damage,
-    load_trusted_manifest,
-    open_checked_archive,
-)
+from azsbackup.service.verify import load_trusted_manifest, open_checked_archive
 from azsbackup.storage.base import Location
 
 

@@ -34,10 +34,11 @@ from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, BackupStatus, Trigger, iso, parse_iso, utc_now
 from azsbackup.service.alerting import check_certificate, close_alerts, notifiers_for, raise_alert
 from azsbackup.service.controller import Controller
-from azsbackup.state.db import transaction
+from azsbackup.state.config_view import SCHEDULE_ANCHOR_KEY as ANCHOR_KEY
+from azsbackup.state.config_view import SCHEDULE_LAST_RUN_KEY as LAST_RUN_KEY
+from azsbackup.state.config_view import next_slot
+from azsbackup.state.db import get_setting, put_setting
 
-ANCHOR_KEY = "scheduler.anchor"
-LAST_RUN_KEY = "scheduler.last_scheduled"
 MAX_SLEEP_S = 30.0
 
 
@@ -50,10 +51,7 @@ class Schedule:
 
     def next_due(self) -> dt.datetime:
         """The first slot after the last scheduled run (the anchor if there was none)."""
-        if self.last_scheduled is None or self.last_scheduled < self.anchor:
-            return self.anchor
-        slots = int((self.last_scheduled - self.anchor) / self.frequency) + 1
-        return self.anchor + slots * self.frequency
+        return next_slot(self.anchor, self.frequency, self.last_scheduled)
 
     @property
     def started(self) -> dt.datetime:
@@ -62,16 +60,11 @@ class Schedule:
 
 
 def _setting(controller: Controller, key: str) -> str | None:
-    row = controller.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-    return None if row is None else str(row["value"])
+    return get_setting(controller.db, key)
 
 
 def _put_setting(controller: Controller, key: str, value: str) -> None:
-    with transaction(controller.db) as db:
-        db.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+    put_setting(controller.db, key, value)
 
 
 def load_schedule(controller: Controller) -> Schedule:

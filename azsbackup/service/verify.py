@@ -10,17 +10,16 @@ authenticating every segment and parsing every tar member, and writes nothing.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from azsbackup.archive.manifest import ArchiveRef, Manifest
+from azsbackup.archive.checked import HashingStream, attributing_damage
+from azsbackup.archive.manifest import ArchiveRef, Manifest, archives_of
 from azsbackup.archive.reader import ArchiveReader, read_header
-from azsbackup.errors import ChecksumMismatch, IntegrityError
+from azsbackup.errors import IntegrityError
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA
 from azsbackup.service.catalog import read_manifest, require_trusted
@@ -48,57 +47,6 @@ class VerifyReport:
         }
 
 
-class HashingStream:
-    """Reads through to ``raw`` while hashing; :meth:`finish` drains the rest and checks size and SHA-256.
-
-    ``progress`` is told the bytes read so far after every read.
-    """
-
-    def __init__(
-        self, raw: BinaryIO, expected: ArchiveRef, subject: str, progress: Callable[[int], None] | None = None
-    ) -> None:
-        self._raw = raw
-        self._expected = expected
-        self._subject = subject
-        self._digest = hashlib.sha256()
-        self._size = 0
-        self._progress = progress or (lambda _n: None)
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n)
-        self._digest.update(data)
-        self._size += len(data)
-        self._progress(self._size)
-        if self._size > self._expected.size:
-            raise ChecksumMismatch(subject=self._subject, detail="the archive is longer than the manifest says")
-        return data
-
-    def finish(self) -> None:
-        while self.read(8 << 20):
-            pass
-        if self._size != self._expected.size or self._digest.hexdigest() != self._expected.sha256:
-            raise ChecksumMismatch(
-                subject=self._subject,
-                detail=f"size/SHA-256 differ from the signed manifest ({self._size} bytes read, "
-                f"{self._expected.size} expected)",
-            )
-
-
-@contextlib.contextmanager
-def attributing_damage(stream: HashingStream) -> Iterator[None]:
-    """If reading fails on damaged data, blame the bytes when they differ from the signed manifest.
-
-    Decryption or parsing may trip over damage before the whole file was
-    hashed; finishing the hash then turns "MAC mismatch in segment 7" into the
-    root cause, "this file is not the one the manifest signed".
-    """
-    try:
-        yield
-    except IntegrityError:
-        stream.finish()
-        raise
-
-
 def open_checked_archive(
     location: Location, manifest: Manifest, ref: ArchiveRef, progress: Callable[[int], None] | None = None
 ) -> tuple[BinaryIO, HashingStream]:
@@ -110,12 +58,6 @@ def load_trusted_manifest(controller: Controller, location: Location, backup_id:
     manifest, signer = read_manifest(location, backup_id)
     require_trusted(controller, manifest, signer)
     return manifest, signer.fingerprint
-
-
-def archives_of(manifest: Manifest) -> Iterator[tuple[str, ArchiveRef]]:
-    for component in manifest.components:
-        if component.archive is not None:
-            yield component.name, component.archive
 
 
 def verify_backup(

@@ -59,6 +59,10 @@ class BackupConfiguration:
     retention_days: int = DEFAULT_RETENTION_DAYS
     scheduler_enabled: bool = False
     allow_unencrypted: bool = False
+    allow_insecure_http: bool = False
+    """A blob location may be plain ``http://`` (test setups and emulators)."""
+    blob_api_version: str | None = None
+    """The blob REST API version to ask for; None: the pinned default of :mod:`azsbackup.storage.blob`."""
     notifications: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -166,6 +170,8 @@ class ConfigUpdate:
     retention_days: Any = UNSET
     scheduler_enabled: Any = UNSET
     allow_unencrypted: Any = UNSET
+    allow_insecure_http: Any = UNSET
+    blob_api_version: Any = UNSET  # "" goes back to the default
     notifications: NotificationUpdate | None = None
 
 

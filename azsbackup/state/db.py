@@ -89,6 +89,10 @@ MIGRATIONS: tuple[str, ...] = (
         note        TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 1 -> 2: the archive format version of each backup (every backup made before it is format 1)
+    """
+    ALTER TABLE backups ADD COLUMN format_version TEXT NOT NULL DEFAULT '1';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -170,3 +174,18 @@ def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("RELEASE nested")
         raise
     conn.execute("RELEASE nested")
+
+
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    """One row of the ``settings`` table (its JSON or plain text value), or None."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row["value"])
+
+
+def put_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Insert or replace one row of the ``settings`` table."""
+    with transaction(conn) as db:
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

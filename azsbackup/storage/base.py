@@ -11,12 +11,15 @@ one conformance suite in ``tests/storage/test_conformance.py``:
   compared with what was written, then the file is renamed to its final
   name. A reader never sees a partial file under a final name. After an
   :meth:`AtomicWriter.abort` or a crash only a ``.partial-`` file is left,
-  which ``prune`` removes.
+  which ``prune`` removes. A blob location has no temporary name: it stages
+  blocks, each checked by the service against its MD5, and publishes them with
+  one commit; until then nothing is listed (see ``azsbackup/storage/blob.py``).
 * read-after-write: a committed file is immediately visible to
   :meth:`open_read`, :meth:`stat` and :meth:`list`.
 * failures are raised as :class:`~azsbackup.errors.LocationError`
   subclasses (unreachable, invalid path, authentication, access denied,
   full, connection lost), never as a library's own exception.
+* :meth:`Location.free_space` is None where the storage reports no capacity.
 """
 
 from __future__ import annotations
@@ -116,7 +119,9 @@ class Location(Protocol):
         """Delete a directory and everything in it; no error if it does not exist."""
         ...
 
-    def free_space(self) -> SpaceInfo: ...
+    def free_space(self) -> SpaceInfo | None:
+        """Free and total bytes; None where the storage reports no capacity (blob storage)."""
+        ...
 
     def close(self) -> None: ...
 

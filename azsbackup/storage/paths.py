@@ -6,6 +6,12 @@ Accepted path forms (surrounding white space is ignored)::
     //server/share/folder/sub            UNC with forward slashes (the two may be mixed)
     smb://server[:port]/share/folder     URL form; IPv6 servers in brackets; %XX escapes decoded
     /srv/backups   C:\\Backups            an absolute local path (POSIX or Windows)
+    https://ACCOUNT.blob.SUFFIX/CONTAINER[/PREFIX]
+                                         an Azure Blob container (SUFFIX core.windows.net on Azure,
+                                         the region's domain on Azure Stack Hub: local.azurestack.external)
+    https://HOST[:port]/ACCOUNT/CONTAINER[/PREFIX]
+                                         path style, as the storage emulator and test setups serve it
+                                         (any host whose second label is not ``blob``, and every IP address)
 
 The server is a host name, an IPv4 address or a bracketed IPv6 address,
 compared case-insensitively (and kept in lower case). Share and folder names
@@ -14,6 +20,14 @@ here can be created on a Windows file server: no ``\\ / : * ? " < > |`` or
 control characters, no ``.``/``..`` components, no trailing dot or space.
 Credentials never belong in the path: ``smb://user:pw@server/…`` is refused,
 and the refusal does not echo the password back.
+
+Blob URLs follow Azure Storage's naming rules: an account name of 3-24 lower-case
+letters and digits, a container name of 3-63 lower-case letters, digits and single
+hyphens. The prefix keeps its case; ``.``/``..`` levels, back slashes and control
+characters are refused. A blob URL carries no secret: user information and a
+query string (a SAS token pasted into the URL) are refused without being echoed;
+the account key or SAS comes through the password's channels. ``http://`` is
+parsed here; whether it may be used is the configuration's ``allow_insecure_http``.
 
 Account names are ``DOMAIN\\user``, ``user@domain`` or a plain ``user``.
 """
@@ -28,12 +42,15 @@ from typing import Literal
 from azsbackup.errors import InvalidValue
 
 SMB_PORT = 445
+HTTPS_PORT = 443
+HTTP_PORT = 80
 ALLOWED_PATHS = (
-    "\\\\server\\share\\folder, //server/share/folder, smb://server[:port]/share/folder or an absolute local path"
+    "\\\\server\\share\\folder, //server/share/folder, smb://server[:port]/share/folder, an absolute local path, "
+    "https://ACCOUNT.blob.SUFFIX/CONTAINER[/PREFIX] or https://HOST[:PORT]/ACCOUNT/CONTAINER[/PREFIX]"
 )
 ALLOWED_USERNAMES = "DOMAIN\\user, user@domain or user"
 
-LocationKind = Literal["smb", "local"]
+LocationKind = Literal["smb", "local", "blob"]
 
 _SEPARATORS = re.compile(r"[\\/]+")
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
@@ -45,15 +62,22 @@ _SHARE_FORBIDDEN = _NAME_FORBIDDEN | frozenset("[]+=;,")
 # sAMAccountName and UPN prefix: no " / \ [ ] : ; | = , + * ? < > @ or control characters.
 _USER_FORBIDDEN = frozenset('"/\\[]:;|=,+*?<>@' + _CONTROL)
 _URL_ESCAPED = frozenset("%/?#[]@ " + _CONTROL)
+_BLOB_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_BLOB_CONTAINER = re.compile(r"^(?=.{3,63}$)[a-z0-9](?:-?[a-z0-9])*$")
+_BLOB_FORBIDDEN = frozenset("\\" + _CONTROL)
 
 
 @dataclass(frozen=True)
 class LocationSpec:
-    """Where backups are exported: a folder on an SMB share, or a local directory.
+    """Where backups are exported: a folder on an SMB share, a local directory, or a blob container.
 
     For ``kind="smb"``, ``path`` is the folder inside the share, ``/``-separated
     without a leading slash (empty for the share's root); for ``kind="local"``
-    it is the absolute directory as given and the SMB fields are empty.
+    it is the absolute directory as given and the SMB fields are empty. For
+    ``kind="blob"``, ``server`` and ``port`` are the blob endpoint's, ``share``
+    is the container, ``path`` the prefix inside it, ``account`` the storage
+    account, ``scheme`` ``https`` or ``http``, and ``path_style`` says that the
+    account is the URL's first path level rather than the host's first label.
     """
 
     kind: LocationKind
@@ -61,6 +85,22 @@ class LocationSpec:
     port: int = SMB_PORT
     share: str = ""
     path: str = ""
+    account: str = ""
+    scheme: str = ""
+    path_style: bool = False
+
+    @property
+    def uses_username(self) -> bool:
+        """Whether an account name may go with the location (a blob location's account is in its URL)."""
+        return self.kind != "blob"
+
+    @property
+    def account_url(self) -> str:
+        """The blob service endpoint of the account: ``https://acct.blob.core.windows.net``, path style
+        ``http://127.0.0.1:10000/acct``."""
+        default = HTTPS_PORT if self.scheme == "https" else HTTP_PORT
+        netloc = self.server if self.port == default else f"{self.server}:{self.port}"
+        return f"{self.scheme}://{netloc}" + (f"/{self.account}" if self.path_style else "")
 
     @property
     def host(self) -> str:
@@ -77,6 +117,8 @@ class LocationSpec:
         """How people see it: the UNC form on the standard port, else the ``smb://`` URL; it parses back to ``self``."""
         if self.kind == "local":
             return self.path
+        if self.kind == "blob":
+            return "/".join([self.account_url, self.share, *(_url_escape(p) for p in self.path.split("/") if p)])
         if self.port == SMB_PORT:
             return "\\\\" + "\\".join([self.server, self.share, *self.folders])
         parts = [_url_escape(p) for p in (self.share, *self.folders)]
@@ -109,6 +151,9 @@ def parse_location(value: str) -> LocationSpec:
         raise _invalid(value)
     if text[:6].lower() == "smb://":
         return _parse_url(value, text[6:])
+    scheme = text.partition("://")[0].lower()
+    if scheme in ("https", "http") and "://" in text:
+        return _parse_blob_url(value, scheme, text[len(scheme) + 3 :])
     if text[:2] in ("\\\\", "//", "\\/", "/\\"):
         if len(text) == 2 or text[2] in "\\/":
             raise _invalid(value)
@@ -136,16 +181,48 @@ def check_username(value: str) -> str:
 
 
 def _invalid(value: str) -> InvalidValue:
-    # Whatever precedes an '@' in a URL's authority may be a password: never echo it back.
-    shown = re.sub(r"(?i)^(\s*(?:smb:)?[\\/]{2})[^\\/]*@", r"\1***@", value)
+    # Whatever precedes an '@' in a URL's authority may be a password, and a query string may be a SAS token
+    # (its signature is a secret): never echo either back.
+    shown = re.sub(r"(?i)^(\s*(?:smb:|https?:)?[\\/]{2})[^\\/]*@", r"\1***@", value)
+    shown = re.sub(r"\?.*", "?***", shown, flags=re.DOTALL)
     return InvalidValue(field="path", value=repr(shown), allowed=ALLOWED_PATHS)
 
 
-def _parse_url(original: str, rest: str) -> LocationSpec:
+def _parse_blob_url(original: str, scheme: str, rest: str) -> LocationSpec:
+    """``ACCOUNT.blob.SUFFIX/CONTAINER[/PREFIX]``, or path style ``HOST[:PORT]/ACCOUNT/CONTAINER[/PREFIX]``."""
     authority, _, path = rest.partition("/")
-    if "@" in authority or any(c in rest for c in "?#\\"):
+    if "@" in authority or any(c in rest for c in "?#"):
         raise _invalid(original)
-    server, port = authority, SMB_PORT
+    server, port = _authority(original, authority, HTTPS_PORT if scheme == "https" else HTTP_PORT)
+    server = server.lower()
+    if not _server_ok(server):
+        raise _invalid(original)
+    try:
+        parts = [_url_unescape(p) for p in path.split("/") if p]
+    except ValueError as exc:
+        raise _invalid(original) from exc
+    labels = server.split(".")
+    path_style = server.startswith("[") or all(label.isdigit() for label in labels) or labels[1:2] != ["blob"]
+    account = parts.pop(0) if path_style and parts else labels[0]
+    if not parts or not _BLOB_ACCOUNT.match(account) or not _BLOB_CONTAINER.match(parts[0]):
+        raise _invalid(original)
+    container, prefix = parts[0], parts[1:]
+    if any(p in (".", "..") or _BLOB_FORBIDDEN & set(p) for p in prefix):
+        raise _invalid(original)
+    return LocationSpec(
+        "blob",
+        server=server,
+        port=port,
+        share=container,
+        path="/".join(prefix),
+        account=account,
+        scheme=scheme,
+        path_style=path_style,
+    )
+
+
+def _authority(original: str, authority: str, default_port: int) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port``: the server as written and the port."""
     if authority.startswith("["):
         close = authority.find("]")
         server, tail = authority[: close + 1], authority[close + 1 :]
@@ -155,10 +232,18 @@ def _parse_url(original: str, rest: str) -> LocationSpec:
     else:
         server, colon, port_text_or_empty = authority.partition(":")
         port_text = port_text_or_empty if colon else None
-    if port_text is not None:
-        if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 0 < int(port_text) < 65536:
-            raise _invalid(original)
-        port = int(port_text)
+    if port_text is None:
+        return server, default_port
+    if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 0 < int(port_text) < 65536:
+        raise _invalid(original)
+    return server, int(port_text)
+
+
+def _parse_url(original: str, rest: str) -> LocationSpec:
+    authority, _, path = rest.partition("/")
+    if "@" in authority or any(c in rest for c in "?#\\"):
+        raise _invalid(original)
+    server, port = _authority(original, authority, SMB_PORT)
     try:
         parts = [_url_unescape(p) for p in path.split("/") if p]
     except ValueError as exc:

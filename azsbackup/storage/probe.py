@@ -5,16 +5,21 @@ becomes :attr:`ProbeReport.error`, a typed :mod:`azsbackup.errors` exception
 the caller maps to an exit code:
 
 ================================  ============================================================================
-``reachable``                     TCP connection and SMB negotiation with the server (SMB only)
+``reachable``                     TCP connection and SMB negotiation with the server (SMB); the blob
+                                  endpoint answered, over HTTPS or (allowed, warned) plain HTTP, with the
+                                  REST API version used (blob)
 ``logged on``                     the session with the configured account (SMB only)
 ``dialect and encryption``        e.g. ``SMB 3.1.1, encrypted (AES-128-GCM)`` (SMB only)
+``authenticated``                 the account key or SAS token was accepted; a SAS's expiry (blob only)
+``container``                     the container exists (blob only)
+``SAS permissions``               the SAS grants read, write, delete and list (blob with a SAS only)
 ``folder``                        the configured folder exists
 ``create``                        a probe file can be created (under its ``.partial-`` name)
 ``write``                         1 MiB written and committed: read back, SHA-256 compared, renamed
 ``read back``                     the committed file reads back with the same SHA-256
 ``rename``                        the file can be renamed
 ``delete``                        the file can be deleted, and is gone
-``free space``                    free and total bytes of the volume
+``free space``                    free and total bytes of the volume (blob storage reports none: not checked)
 ``forecast``                      whether ``backups_kept`` backups of ``expected_backup_size`` (plus a margin)
                                   fit into the free space and what they already use of it
 ================================  ============================================================================
@@ -65,6 +70,8 @@ CHECK_NAMES = (
     "free space",
     "forecast",
 )
+BLOB_CHECK_NAMES = ("reachable", "authenticated", "container", "SAS permissions", *CHECK_NAMES[3:])
+"""The checks of a blob location (``SAS permissions`` only with a SAS token)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,8 @@ def open_and_probe(
     credentials: Credentials,
     *,
     allow_unencrypted: bool = False,
+    allow_insecure_http: bool = False,
+    blob_api_version: str | None = None,
     expected_backup_size: int | None,
     backups_kept: int,
     already_stored: int = 0,
@@ -143,7 +152,13 @@ def open_and_probe(
 
     report = ProbeReport(spec.display)
     try:
-        location = open_location(spec, credentials, allow_unencrypted=allow_unencrypted)
+        location = open_location(
+            spec,
+            credentials,
+            allow_unencrypted=allow_unencrypted,
+            allow_insecure_http=allow_insecure_http,
+            blob_api_version=blob_api_version,
+        )
     except LocationError as exc:
         _report_open_failure(spec, credentials, report, exc)
         return report
@@ -165,6 +180,9 @@ def _probe(location: Location, report: ProbeReport, size: int | None, backups_ke
 
 def _report_open_failure(spec: LocationSpec, credentials: Credentials, report: ProbeReport, exc: LocationError) -> None:
     """The check an error while opening fails (and the ones before it, which passed)."""
+    if spec.kind == "blob":
+        _report_blob_open_failure(spec, report, exc)
+        return
     reached = ProbeCheck("reachable", True, f"connected to {spec.server}:{spec.port}")
     logged_on = ProbeCheck("logged on", True, f"logged on as {credentials.username!r}")
     if isinstance(exc, LocationAuthFailed):
@@ -180,11 +198,29 @@ def _report_open_failure(spec: LocationSpec, credentials: Credentials, report: P
     report.error = exc
 
 
+def _report_blob_open_failure(spec: LocationSpec, report: ProbeReport, exc: LocationError) -> None:
+    """Opening a blob location lists its container: which of reachable, authenticated, SAS permissions,
+    container failed."""
+    from azsbackup.errors import BlobContainerMissing, BlobPermissionDenied
+
+    reached = ProbeCheck("reachable", True, f"{spec.account_url} answered")
+    authenticated = ProbeCheck("authenticated", True, "the credential was accepted")
+    if isinstance(exc, LocationAuthFailed):
+        passed, failed = [reached], "authenticated"
+    elif isinstance(exc, BlobContainerMissing | BlobPermissionDenied):  # missing, or listing it was refused
+        passed, failed = [reached, authenticated], "container"
+    else:  # unreachable, TLS, throttled, a REST API version the endpoint does not serve
+        passed, failed = [], "reachable"
+    report.checks.extend(passed)
+    report.add(failed, False, exc.message)
+    report.error = exc
+
+
 def _session_of(location: Location) -> Any:
     """The SMB location under ``location`` (which may be a folder of it), or None for a local one."""
     seen = location
     for _ in range(8):
-        if hasattr(seen, "session_info"):
+        if hasattr(seen, "session_info") or hasattr(seen, "session_checks"):
             return seen
         base = getattr(seen, "base", None)
         if base is None:
@@ -196,6 +232,12 @@ def _session_of(location: Location) -> Any:
 def _describe_session(location: Location, report: ProbeReport) -> None:
     smb = _session_of(location)
     if smb is None:
+        return
+    if hasattr(smb, "session_checks"):  # what opening a blob location proved
+        for name, ok, detail in smb.session_checks():
+            report.add(name, ok, detail)
+        if not report.ok:
+            report.error = smb.sas_permission_error()
         return
     spec: LocationSpec = smb.spec
     report.add("reachable", True, f"connected to {spec.server}:{spec.port}")
@@ -227,7 +269,7 @@ def _probe_file(location: Location, report: ProbeReport) -> None:
         with writer, _step(report, "write"):
             writer.write(data)
             result = writer.commit()
-        report.add("write", True, f"wrote {result.size} bytes; read back and SHA-256 verified before the rename")
+        report.add("write", True, f"wrote and committed {result.size} bytes; SHA-256 verified before publishing")
         with _step(report, "read back"), location.open_read(name) as back:
             digest = hashlib.sha256(back.read()).hexdigest()
         if digest != expected:
@@ -254,6 +296,10 @@ def _forecast(
 ) -> None:
     with _step(report, "free space"):
         space = location.free_space()
+    if space is None:
+        report.add("free space", True, "the storage reports no capacity (an account is bounded by its quota)")
+        report.add("forecast", True, "not checked: no capacity to compare with")
+        return
     report.add("free space", True, f"{_size(space.free)} free of {_size(space.total)}")
     if size is None:
         report.add("forecast", True, "no backup yet to forecast from")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO
+import dataclasses
+from types import TracebackType
+from typing import BinaryIO, Self
 
-from azsbackup.storage.base import AtomicWriter, Entry, Location, SpaceInfo, join
+from azsbackup.errors import LocationError
+from azsbackup.storage.base import AtomicWriter, Entry, Location, SpaceInfo, WriteResult, join
 
 
 class Subtree:
@@ -22,7 +25,7 @@ class Subtree:
         return f"{self.base.display}/{self.prefix}"
 
     def open_write(self, path: str, *, expected_sha256: str | None = None) -> AtomicWriter:
-        return self.base.open_write(self._p(path), expected_sha256=expected_sha256)
+        return _SubtreeWriter(self.base.open_write(self._p(path), expected_sha256=expected_sha256), path)
 
     def open_read(self, path: str) -> BinaryIO:
         return self.base.open_read(self._p(path))
@@ -46,10 +49,37 @@ class Subtree:
         self.base.delete(self._p(path))
 
     def delete_tree(self, path: str) -> None:
+        if not path.strip("/"):
+            raise LocationError(location=self.display, detail="refusing to delete the location's root")
         self.base.delete_tree(self._p(path))
 
-    def free_space(self) -> SpaceInfo:
+    def free_space(self) -> SpaceInfo | None:
         return self.base.free_space()
 
     def close(self) -> None:
         """The base location belongs to whoever opened it."""
+
+
+class _SubtreeWriter:
+    """The base location's writer; what it committed is named by its path in the subtree."""
+
+    def __init__(self, inner: AtomicWriter, path: str) -> None:
+        self._inner = inner
+        self._path = path
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        return self._inner.write(data)
+
+    def commit(self) -> WriteResult:
+        return dataclasses.replace(self._inner.commit(), path=self._path)
+
+    def abort(self) -> None:
+        self._inner.abort()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._inner.__exit__(exc_type, exc, tb)

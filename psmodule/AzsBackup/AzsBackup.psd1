@@ -1,6 +1,6 @@
 @{
     RootModule           = 'AzsBackup.psm1'
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.2.0'
     GUID                 = '6f1c2a3e-8d4b-4e59-9b7a-2c1d0e5f4a37'
     Author               = 'azsbackup contributors'
     CompanyName          = 'azsbackup'

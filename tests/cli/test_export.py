@@ -248,8 +248,6 @@ def test_smbd_stopped_mid_transfer_then_catch_up(
     configured: Engine, fresh_smb_server: SambaServer, tmp_path: Path
 ) -> None:
     import os
-    import subprocess
-    import sys
     import time
 
     big = tmp_path / "big"
@@ -261,14 +259,7 @@ def test_smbd_stopped_mid_transfer_then_catch_up(
     configure_share(configured, fresh_smb_server, "share", "midway")
     exported = fresh_smb_server.share_dir("share") / "midway" / "MASBackup"
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "azsbackup", "--json", "backup", "start"],
-        env=configured.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    process = configured.start("backup", "start")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(".partial-" in p.name for p in exported.rglob("*")):
         time.sleep(0.005)

@@ -110,6 +110,8 @@ def _document_as_the_dataclasses_give_it(controller: Controller) -> dict[str, An
         "retention_days": config.retention_days,
         "scheduler_enabled": config.scheduler_enabled,
         "allow_unencrypted": config.allow_unencrypted,
+        "allow_insecure_http": config.allow_insecure_http,
+        "blob_api_version": config.blob_api_version,
         "notifications": {
             "smtp": dict(config.notifications.get("smtp") or {}) or None,
             "webhook": config.notifications.get("webhook"),

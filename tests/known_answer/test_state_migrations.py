@@ -123,3 +123,13 @@ def test_the_engine_refuses_a_newer_state_database_with_a_clear_error(tmp_path: 
         assert f"version {state_db.SCHEMA_VERSION + 1}" in error["message"], error
         assert "release" in error["hint"], error
     assert hashlib.sha256((home / "state.db").read_bytes()).digest() == before
+
+
+def test_backups_from_before_the_format_version_column_are_format_1(tmp_path: Path) -> None:
+    """Schema 2 records each backup's archive format version; every backup made before it was format 1."""
+    shutil.copyfile(fixture_of(1)[0], tmp_path / "state.db")
+    conn = state_db.connect(tmp_path / "state.db")
+    try:
+        assert {v for (v,) in conn.execute("SELECT format_version FROM backups")} == {"1"}
+    finally:
+        conn.close()

@@ -2,9 +2,10 @@
 
 The command line is resolved against the engine's click tree (command and
 options); the call is parsed with the PowerShell grammar and bound against the
-module's public cmdlets: the cmdlet exists, runs the same engine command, has
-every parameter named (by name or alias), and the parameters named decide the
-engine options the command line gives.
+module's public cmdlets as PowerShell binds it (tests/psmodule/binder.py; the
+parameters a hint leaves out are not required): the cmdlet exists, runs the
+same engine command (the table, azsbackup/pwsh/table.py), and the values it
+binds give the engine options the command line gives.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from tree_sitter import Language, Node, Parser
 
 from azsbackup.cli import cli
 from azsbackup.monitoring.alerts import CATALOGUE, render
+from azsbackup.pwsh import table
+from azsbackup.remote.commands import flags
 from tests.monitoring.test_alert_catalogue import FACTS
+from tests.psmodule.engine_args import sample
+from tests.psmodule.module_calls import bind_script
 from tests.psmodule.psparse import Function, functions, has_syntax_error, text, walk
+from tests.psmodule.wire import request
 
 PUBLIC = Path(__file__).resolve().parents[2] / "psmodule" / "AzsBackup" / "Public"
 PAIR = re.compile(r"'(azsbackup [^']*)' \(PowerShell: '([^']*)'\)")
@@ -69,19 +75,17 @@ def test_every_remediation_names_the_cmdlet_beside_the_command_line(code: str) -
         known = {name for parameter in command.params for name in parameter.opts + parameter.secondary_opts}
         assert set(options) <= known, f"{code}: {command_line!r} gives options azsbackup {' '.join(path)} lacks"
 
-        name, named = parse_call(call)
-        cmdlet = cmdlets().get(name.lower())
-        assert cmdlet is not None, f"{code}: {name} is not a public cmdlet of the module"
-        assert path in [c.command for c in cmdlet.calls], f"{code}: {name} does not run azsbackup {' '.join(path)}"
-        declared = {p.name.lower(): p.name for p in cmdlet.parameters}
-        declared |= {alias.lower(): p.name for p in cmdlet.parameters for alias in p.attributes.get("Alias", [])}
-        missing = [n for n in named if n.lower() not in declared]
-        assert not missing, f"{code}: {name} has no parameter {missing}"
-        bound = {declared[n.lower()] for n in named}
+        name, _ = parse_call(call)
+        assert name.lower() in cmdlets(), f"{code}: {name} is not a public cmdlet of the module"
+        # A placeholder such as N stands for a value: bind it as a variable would.
+        bound = bind_script(re.sub(r"(?<= )N\b", "$N", call), require_mandatory=False)[0]
+        document = request(bound, sample)
+        engine = table.engine_call(name, bound.parameter_set, document["parameters"], document["secrets"])
+        assert list(engine.variant.words) == path, f"{code}: {name} does not run azsbackup {' '.join(path)}"
+        given = flags(engine.variant)
         for option in options:
-            deciders = cmdlet.options.get(option)
-            if deciders is not None:  # options the module sets (a secret such as --password-stdin travels apart)
-                assert deciders & bound, f"{code}: {call!r} does not give {option} of {command_line!r}"
+            if option in given:  # options the module sets (a secret such as --password-stdin travels apart)
+                assert option in engine.argv, f"{code}: {call!r} does not give {option} of {command_line!r}"
 
 
 def test_the_check_catches_a_cmdlet_parameter_that_does_not_exist() -> None:

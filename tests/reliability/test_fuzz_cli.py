@@ -42,6 +42,9 @@ from tests.reliability.figures import CaseCounter, floor_in_ci
 CASES = floor_in_ci("AZSBACKUP_CLI_FUZZ_CASES", 5000)
 CONFIG_CASES = floor_in_ci("AZSBACKUP_CONFIG_FUZZ_CASES", 2000)
 SKIPPED_COMMANDS = {("scheduler", "run"), ("quickstart",)}
+# Start a backup process that outlives the case (and, for --detached, redirect this process's stdio):
+# tests/cli/test_no_wait.py runs them as separate processes.
+SKIPPED_OPTIONS = {"no_wait", "detached"}
 REMOTE_OPTIONS = {"computer_name", "port", "no_ssl", "no_cert_validation", "ca_cert", "remote_username", "auth"}
 EXIT_CODES = {int(code) for code in ExitCode}
 COUNTS = CaseCounter()
@@ -127,7 +130,7 @@ def command_lines(
             if draw(st.integers(0, 9)) > 0:  # mostly present: a missing argument is one case, not the usual
                 argv.append(draw(values_for(param, sandbox)))
             continue
-        if not isinstance(param, click.Option) or not draw(st.booleans()):
+        if not isinstance(param, click.Option) or param.name in SKIPPED_OPTIONS or not draw(st.booleans()):
             continue
         name = param.opts[0]
         if param.is_flag:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from azsbackup.errors import RemoteAuthFailed, RemoteCommandError, RemoteTlsError, RemoteUnreachable
-from azsbackup.remote.client import RemoteClient, RemoteSettings
+from azsbackup.remote.client import RemoteClient, RemoteSettings, SecureText
 from tests.engine import Engine
 from tests.fixtures.controllers import CertPair
 from tests.fixtures.winrm import PASSWORD, USER, Endpoint
@@ -48,37 +48,45 @@ def test_configure_back_up_verify_and_restore_remotely(
             "Set-AzsBackupConfiguration",
             {"EncryptionCertPath": str(cert_pair.cer), "BackupFrequencyInHours": 6, "Confirm": False},
         )[0]
-        assert config["frequency_hours"] == 6
+        assert config["BackupFrequencyInHours"] == 6 and config["ps_type"][0] == "AzsBackup.Configuration"
         client.invoke("Add-AzsBackupComponent", {"Name": "tree", "Type": "directory", "Path": str(source)})
-        backup = client.invoke("Start-AzsBackup", {})[0]
-        assert backup["status"] == "Succeeded"
+        backup = client.invoke("Start-AzsBackup", {"Force": True})[0]
+        assert backup["Status"] == "Succeeded" and backup["TimeTakenToCreate"].startswith("PT")
         listed = client.invoke("Get-AzsBackup", {})
-        verified = client.invoke("Test-AzsBackup", {"Id": backup["id"]})[0]
+        verified = client.invoke("Test-AzsBackup", {"Id": backup["BackupId"]})[0]
         restored = client.invoke(
             "Restore-AzsBackup",
             {
-                "Id": backup["id"],
+                "Name": backup["BackupId"],
                 "DecryptionCertPath": str(cert_pair.pfx),
-                "DecryptionCertPassword": cert_pair.password,
+                "DecryptionCertPassword": SecureText(cert_pair.password),
                 "Destination": str(tmp_path / "out"),
-                "ComponentName": ["tree"],
+                "RoleName": ["tree"],
+                "Force": True,
+                "PassThru": True,
             },
         )[0]
         assert len(winrm_https.server.shells) == shells_before + 1, "one runspace pool serves every call"
 
     local_list = remote_engine.run("backup", "list").json["backups"]
-    assert [b["id"] for b in listed] == [b["id"] for b in local_list] == [backup["id"]]
-    assert verified["status"] == "Verified"
-    assert restored["status"] == "Restored"
+    assert [b["BackupId"] for b in listed] == [b["id"] for b in local_list] == [backup["BackupId"]]
+    assert verified["Status"] == "Verified"
+    assert restored["Status"] == "Restored"
     assert (tmp_path / "out" / "tree" / "a.conf").read_text() == "remote"
     assert remote_engine.run("config", "get").json["frequency_hours"] == 6
 
 
 def test_remote_cmdlet_errors_carry_their_id(winrm_https: Endpoint, remote_engine: Engine) -> None:
     with RemoteClient(settings(winrm_https)) as client:
+        assert client.invoke("Get-AzsBackup", {"Id": "20260101T000000Z-00000000"}) == []
+        assert [e[0] for e in client.errors] == ["AzsBackup.not-found"], "one missing backup: non-terminating"
         with pytest.raises(RemoteCommandError) as caught:
-            client.invoke("Get-AzsBackup", {"Id": "20260101T000000Z-00000000"})
-        assert caught.value.facts["error_id"] == "AzsBackup.not-found"
+            client.invoke("Set-AzsBackupConfiguration", {"BackupFrequencyInHours": 13, "Confirm": False})
+        assert caught.value.facts["error_id"].startswith("ParameterArgumentValidationError")
+        with pytest.raises(RemoteCommandError) as plain:
+            plain_text = {"Id": "x", "DecryptionCertPath": "k", "DecryptionCertPassword": "plain"}
+            client.invoke("Restore-AzsBackup", plain_text)
+        assert plain.value.facts["error_id"].startswith("ParameterArgumentTransformationError")
         with pytest.raises(RemoteCommandError) as unknown:
             client.invoke("Format-Disk", {"Confirm": False})
         assert unknown.value.facts["error_id"] == "CommandNotFoundException"
@@ -167,3 +175,76 @@ def test_wsman_fault_is_a_typed_remote_error(winrm_https: Endpoint, remote_engin
         with pytest.raises(RemoteError) as caught:
             client.invoke("Get-AzsBackupConfiguration")
     assert caught.value.code == "remote-error" and "WSMan fault 2150858818" in caught.value.message
+
+
+def test_the_host_binds_the_cmdlets_parameters_as_powershell_does(
+    winrm_https: Endpoint, remote_engine: Engine, cert_pair: CertPair
+) -> None:
+    """Prefixes and aliases bind; a [bool] needs its value; -WhatIf runs nothing; High impact needs -Force."""
+    with RemoteClient(settings(winrm_https)) as client:
+        config = client.invoke(
+            "Set-AzsBackupConfiguration",
+            {"EncryptionCert": str(cert_pair.cer), "BackupFreq": 5, "IsBackupSchedulerEnabled": False},
+        )[0]
+        assert (config["BackupFrequencyInHours"], config["IsBackupSchedulerEnabled"]) == (5, False)
+        from pypsrp.powershell import PowerShell
+
+        switch_form = PowerShell(client._open())  # -IsBackupSchedulerEnabled with no value, as a switch
+        switch_form.add_cmdlet("Set-AzsBackupConfiguration").add_parameter("IsBackupSchedulerEnabled")
+        switch_form.invoke()
+        assert switch_form.had_errors and switch_form.streams.error[0].fq_error.startswith("MissingArgument")
+        assert client.invoke("Start-AzsBackup", {"WhatIf": True}) == []
+        with pytest.raises(RemoteCommandError) as asks:
+            client.invoke("Clear-AzsBackupConfiguration", {})
+        assert asks.value.facts["error_id"] == "HostException"
+        deprecated = client.invoke("Get-AzsBackupLocation", {})[0]
+        assert deprecated["BackupFrequencyInHours"] == 5
+    assert remote_engine.run("backup", "list").json["backups"] == []
+
+
+def test_defined_functions_are_defined_again_after_a_reconnection(winrm_https: Endpoint, tmp_path: Path) -> None:
+    from azsbackup.providers.winrm import remote_script
+    from tests.winrm_endpoint.files import register_remote_functions
+
+    register_remote_functions(winrm_https.server)
+    (tmp_path / "a.txt").write_text("a")
+    client = RemoteClient(settings(winrm_https))
+    with client:
+        client.define(remote_script())
+        shells = len(winrm_https.server.shells)
+        client.close()
+        assert len(winrm_https.server.shells) == shells - 1
+        listed = client.invoke("Get-AzsBackupRemoteTree", {"Root": str(tmp_path)})
+    assert [entry["RelativePath"] for entry in listed] == ["a.txt"]
+
+
+def test_integers_beyond_int32_arrive_whole(winrm_https: Endpoint) -> None:
+    winrm_https.server.register("Get-Echo", lambda parameters: [parameters["Value"]])
+    with RemoteClient(settings(winrm_https)) as client:
+        for value in (7, 2**31 - 1, 2**31, -(2**31) - 1, 16_000_000_000_000_000_000 // 10, -(2**63)):
+            assert client.invoke("Get-Echo", {"Value": value}) == [value]
+
+
+@pytest.mark.parametrize(("auth", "package"), [("kerberos", "gssapi"), ("credssp", "requests_credssp")])
+def test_an_auth_method_whose_package_is_missing_is_a_clear_error(
+    winrm_https: Endpoint, auth: str, package: str
+) -> None:
+    import importlib.util
+
+    from azsbackup.errors import RemoteError
+
+    assert importlib.util.find_spec(package) is None, f"{package} is installed: this test needs it absent"
+    with pytest.raises(RemoteError) as caught, RemoteClient(settings(winrm_https, auth=auth)) as client:
+        client.invoke("Get-AzsBackupConfiguration")
+    assert caught.value.code == "remote-error" and f"auth {auth} needs" in caught.value.message
+    assert "pip install" in caught.value.message
+
+
+@pytest.mark.parametrize("answer", [b"", "name-\udc80"], ids=["empty-byte-array", "unpaired-surrogate"])
+def test_an_answer_pypsrp_cannot_read_is_a_typed_error(winrm_https: Endpoint, answer: object) -> None:
+    from azsbackup.errors import RemoteError
+
+    winrm_https.server.register("Get-Odd", lambda _p: [answer])
+    with pytest.raises(RemoteError) as caught, RemoteClient(settings(winrm_https)) as client:
+        client.invoke("Get-Odd")
+    assert "the host's answer could not be read" in caught.value.message

@@ -112,6 +112,104 @@ def test_a_password_typed_into_the_path_is_refused_without_echoing_it(text: str)
     assert "***@fs01" in caught.value.message
 
 
+def _blob(server: str, port: int, account: str, container: str, path: str = "", **kw: object) -> LocationSpec:
+    scheme = str(kw.get("scheme", "https"))
+    return LocationSpec(
+        "blob",
+        server=server,
+        port=port,
+        share=container,
+        path=path,
+        account=account,
+        scheme=scheme,
+        path_style=bool(kw.get("path_style", False)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "account_url"),
+    [
+        (
+            "https://contoso.blob.core.windows.net/azsbackups/nyc/stamp1",
+            _blob("contoso.blob.core.windows.net", 443, "contoso", "azsbackups", "nyc/stamp1"),
+            "https://contoso.blob.core.windows.net",
+        ),
+        (  # an Azure Stack Hub storage account: the region's endpoint suffix
+            "HTTPS://Contoso.Blob.Local.AzureStack.External/masbackup/",
+            _blob("contoso.blob.local.azurestack.external", 443, "contoso", "masbackup"),
+            "https://contoso.blob.local.azurestack.external",
+        ),
+        (
+            "https://stamp01.blob.east.contoso.com:8443/backups/Größe",
+            _blob("stamp01.blob.east.contoso.com", 8443, "stamp01", "backups", "Größe"),
+            "https://stamp01.blob.east.contoso.com:8443",
+        ),
+        (  # path style, as the emulator serves it
+            "http://127.0.0.1:10000/devstoreaccount1/backups/a/b",
+            _blob("127.0.0.1", 10000, "devstoreaccount1", "backups", "a/b", scheme="http", path_style=True),
+            "http://127.0.0.1:10000/devstoreaccount1",
+        ),
+        (
+            "https://[::1]:10000/devstoreaccount1/backups",
+            _blob("[::1]", 10000, "devstoreaccount1", "backups", scheme="https", path_style=True),
+            "https://[::1]:10000/devstoreaccount1",
+        ),
+        (
+            "https://storage.test.lab/acct01/backups/x%20y",
+            _blob("storage.test.lab", 443, "acct01", "backups", "x y", path_style=True),
+            "https://storage.test.lab/acct01",
+        ),
+    ],
+)
+def test_blob_urls_host_and_path_style(text: str, expected: LocationSpec, account_url: str) -> None:
+    spec = parse_location(text)
+    assert spec == expected
+    assert spec.account_url == account_url
+    assert parse_location(spec.display) == spec
+    assert not spec.uses_username
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://contoso.blob.core.windows.net",
+        "https://contoso.blob.core.windows.net/",
+        "https://contoso.blob.core.windows.net/Upper",
+        "https://contoso.blob.core.windows.net/ab",
+        "https://contoso.blob.core.windows.net/a--b",
+        "https://contoso.blob.core.windows.net/-ab",
+        "https://contoso.blob.core.windows.net/abc/../x",
+        "https://contoso.blob.core.windows.net/abc/./x",
+        "https://contoso.blob.core.windows.net/abc/a%5Cb",
+        "https://contoso.blob.core.windows.net/abc#frag",
+        "https://Con_toso.blob.core.windows.net/abc",
+        "https://ab.blob.core.windows.net/abc",
+        "http://127.0.0.1:10000/devstoreaccount1",
+        "http://127.0.0.1:10000/devstoreaccount1/",
+        "http://127.0.0.1:99999/devstoreaccount1/abc",
+        "https://storage.test.lab/Account/abc",
+    ],
+)
+def test_refused_blob_urls_name_the_accepted_forms(text: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_location(text)
+    assert "https://ACCOUNT.blob.SUFFIX/CONTAINER[/PREFIX]" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://contoso.blob.core.windows.net/abc?sv=2019-02-02&sp=rwdl&sig=S3cretSig%3D",
+        "https://contoso.blob.core.windows.net/abc/?sig=S3cretSig",
+        "https://contoso:S3cretSig@contoso.blob.core.windows.net/abc",
+    ],
+)
+def test_a_sas_or_key_typed_into_a_blob_url_is_refused_without_echoing_it(text: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_location(text)
+    assert "S3cretSig" not in caught.value.message and "S3cretSig" not in caught.value.hint
+
+
 def test_unc_is_what_smbclient_takes() -> None:
     spec = parse_location("smb://[::1]:4450/share/a/b")
     assert spec.host == "::1"

@@ -1,93 +1,112 @@
-"""The AzsBackup cmdlets of the test double: each runs the engine the way the module's source says it would.
+"""The AzsBackup cmdlets on the test double of a Windows host: what a host with the module installed serves.
 
-The mapping from a cmdlet's parameters to the engine command, options, positional arguments and secrets
-is read from the module's own .ps1 files (parsed with tree-sitter, tests/psmodule/psparse.py), so the
-double cannot drift from the module it stands in for. What the double cannot read from the source it
-keeps minimal: a bool parameter deciding two options picks the first for $true, the second for $false.
+For each public cmdlet of psmodule/AzsBackup, the double binds the parameters it receives over PSRP as
+PowerShell would, from the cmdlet's own parsed parameter block (names, prefixes, aliases, switches and
+booleans, SecureStrings and PSCredentials, parameter sets, mandatory parameters, ValidateSet and
+ValidateRange: tests/psmodule/binder.py), and then speaks the module's protocol to the real engine
+(``python -m azsbackup.pwsh``, tests/psmodule/wire.py), as ``Invoke-AzsBackupEngine`` does on a real
+host. It holds no knowledge of its own about what a cmdlet does: that is the engine's table.
+
+What a cmdlet's PowerShell body does around that call is modelled only as PowerShell itself does it:
+``-WhatIf`` runs nothing, and a cmdlet that asks first (ConfirmImpact High) fails without
+``-Confirm:$false`` or ``-Force``, since a remote host cannot prompt.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from tests.psmodule.psparse import Function, functions, text, walk
-from tests.winrm_endpoint.server import CommandError, WinRMEndpoint
+from psrpcore.types import ErrorCategory, PSCredential, PSCustomObject, PSSecureString
 
-MODULE = Path(__file__).resolve().parents[2] / "psmodule" / "AzsBackup"
+from tests.psmodule import wire
+from tests.psmodule.binder import BindingError, CredentialValue, SecureValue, Value, bind
+from tests.psmodule.psparse import Function, functions
+from tests.winrm_endpoint.server import CommandError, StreamRecord, WinRMEndpoint
 
-
-def _collection(function: Function) -> str | None:
-    for node in walk(function.node):
-        if node.type == "member_access" and text(node).startswith("$result."):
-            return text(node).split(".", 1)[1]
-    return None
+CATEGORIES = {c.name: c for c in ErrorCategory}
 
 
-def _engine_argv(function: Function, parameters: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
-    secrets = {}
-    secret_names = {p.name for p in function.parameters if p.type == "securestring"}
-    positional_names = [
-        p.name for p in function.parameters if p.name in ("Id", "Name") and any(c.has_argument for c in function.calls)
-    ]
-    positional = [str(parameters[n]) for n in positional_names if n in parameters]
-    # With an id the call that takes one (e.g. "backup show"), without it the one that does not ("backup list").
-    call = next((c for c in function.calls if c.has_argument == bool(positional)), function.calls[0])
-    argv = [*call.command, *(positional if call.has_argument else [])]
-    if call.has_options:
-        decided: dict[str, list[str]] = {}
-        for option, deciders in function.options.items():
-            for name in deciders:
-                decided.setdefault(name, []).append(option)
-        for name, value in parameters.items():
-            options = decided.get(name, [])
-            if not options:
-                continue
-            if isinstance(value, bool) and len(options) == 2:
-                argv.append(options[0] if value else options[1])
-            elif value is True or value is None:
-                argv.append(options[0])
-            else:
-                for item in value if isinstance(value, list) else [value]:
-                    argv += [options[0], str(item)]
-    for call_secret in (c.secret_node for c in function.calls if c.secret_node is not None):
-        for entry in (n for n in walk(call_secret) if n.type == "hash_entry"):
-            key, _, variable = text(entry).partition("=")
-            name = variable.strip().lstrip("$")
-            if name in secret_names and parameters.get(name):
-                secrets[key.strip()] = str(parameters[name])
-    return argv, secrets
+def _plain(value: Any) -> Any:
+    """A PSRP parameter value as PowerShell's binder sees it."""
+    if isinstance(value, PSSecureString):
+        return SecureValue(str(value.decrypt()))
+    if isinstance(value, PSCredential):
+        return CredentialValue(str(value.UserName), str(value.Password.decrypt()))
+    if isinstance(value, bool | int | float | dt.datetime):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
-def register_azsbackup_cmdlets(endpoint: WinRMEndpoint, home: Path) -> None:
-    """Serve every public AzsBackup cmdlet against the controller at ``home``."""
-    for path in sorted((MODULE / "Public").glob("*.ps1")):
-        for function in functions(path):
-            endpoint.register(function.name, _handler(function, home))
+def _ps_object(value: Any, type_name: str | None = None, dates: list[str] | None = None) -> Any:
+    """A result object as the module writes it: typed, DateTime properties, nested objects as objects."""
+    if isinstance(value, dict):
+        properties = {
+            k: dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+            if k in (dates or []) and isinstance(v, str)
+            else _ps_object(v)
+            for k, v in value.items()
+        }
+        return PSCustomObject(**({"PSTypeName": type_name} if type_name else {}), **properties)
+    if isinstance(value, list):
+        return [_ps_object(v) for v in value]
+    return value
+
+
+def _asks_first(function: Function, values: dict[str, Value]) -> bool:
+    confirm = values.get("Confirm")
+    if confirm is not None and confirm.value is False:
+        return False
+    force = values.get("Force")
+    return function.binding.get("ConfirmImpact") == "High" and not (force is not None and force.value is True)
 
 
 def _handler(function: Function, home: Path) -> Any:
-    collection = _collection(function)
-
     def handle(parameters: dict[str, Any]) -> list[Any]:
-        argv, secrets = _engine_argv(function, parameters)
-        command = [sys.executable, "-m", "azsbackup", "--json", *(["--secrets-stdin"] if secrets else []), *argv]
-        run = subprocess.run(
-            command,
-            input=json.dumps(secrets) if secrets else "",
-            capture_output=True,
-            text=True,
-            env={"AZSBACKUP_HOME": str(home), "PATH": "/usr/bin:/bin"},
-            timeout=300,
-        )
-        document = json.loads(run.stdout) if run.stdout.strip() else {}
-        if document.get("type") == "error":
-            raise CommandError(f"AzsBackup.{document['code']}", document["message"])
-        if collection and collection in document and "Id" not in parameters:
-            return list(document[collection])
-        return [document]
+        named = [(name, None if value is None else Value.of(_plain(value))) for name, value in parameters.items()]
+        try:
+            bound = bind(function, named)
+        except BindingError as exc:
+            raise CommandError(f"{exc.error_id},{function.name}", str(exc), ErrorCategory.InvalidArgument) from None
+        if bound.values.get("WhatIf") is not None and bound.values["WhatIf"].value is True:
+            return []
+        if function.supports_should_process and _asks_first(function, bound.values):
+            raise CommandError(
+                "HostException",
+                f"{function.name} asks for confirmation, and the host cannot prompt: give -Confirm:$false or -Force",
+                ErrorCategory.ResourceUnavailable,
+            )
+        answer = wire.run(wire.request(bound), home)
+        records: list[Any] = []
+        for message in answer.messages:
+            if message["kind"] in ("warning", "verbose"):
+                records.append(StreamRecord(message["kind"], message["message"]))
+        result = answer.result
+        if result is None:
+            raise CommandError("AzsBackup.engine-failed", f"the engine exited with {answer.exit_code}: {answer.stderr}")
+        records += [_ps_object(o, result["type_name"], result["dates"]) for o in result["objects"]]
+        error = result["error"]
+        if error is not None:
+            category = CATEGORIES.get(error["category"], ErrorCategory.NotSpecified)
+            if error["terminating"]:
+                raise CommandError(f"AzsBackup.{error['code']}", error["message"], category)
+            records.append(StreamRecord("error", error["message"], f"AzsBackup.{error['code']}", category))
+        return records
 
     return handle
+
+
+def register_azsbackup_cmdlets(endpoint: WinRMEndpoint, home: Path) -> None:
+    """Serve every public AzsBackup cmdlet (and its deprecated aliases) against the controller at ``home``."""
+    served = {}
+    for path in sorted((wire.MODULE / "Public").glob("*.ps1")):
+        for function in functions(path):
+            served[function.name] = _handler(function, home)
+            endpoint.register(function.name, served[function.name])
+    for alias, target in wire.engine_data()["DeprecatedAliases"].items():
+        endpoint.register(alias, served[target])

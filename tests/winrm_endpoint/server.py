@@ -4,13 +4,28 @@ It speaks the real protocols to unmodified pypsrp: HTTP(S) on loopback,
 NTLM or Negotiate(→NTLM) authentication through pyspnego's acceptor, the
 WSMan shell actions pypsrp uses (Create, Receive, Command, Send, Signal,
 Delete) and PSRP framing through psrpcore's server classes. What it does not
-have is PowerShell: each command pypsrp invokes is dispatched by name to a
-Python handler registered with :meth:`WinRMEndpoint.register`. An unknown
-command fails the pipeline with a CommandNotFoundException ErrorRecord, as
-PowerShell would.
+have is PowerShell. It serves only what a real host would have:
+
+* commands installed on the host, registered with :meth:`WinRMEndpoint.register`
+  (the AzsBackup module's cmdlets, tests/winrm_endpoint/azsbackup_cmdlets.py);
+* the functions a client defined in its own session (one WSMan shell = one
+  runspace pool of one runspace): a script pipeline made of function
+  definitions is parsed with tree-sitter, and each function becomes callable in
+  that session only, bound against the parameters its definition declares
+  (tests/winrm_endpoint/runspace.py). The host-side behaviour of such a
+  function comes from an implementation registered with
+  :meth:`WinRMEndpoint.register_hostable` (tests/winrm_endpoint/files.py); it
+  is served only after a client defined the function.
+
+Any other command fails the pipeline with a CommandNotFoundException
+ErrorRecord, as PowerShell would; a script that is not only function
+definitions the double can host fails as on a host that cannot run it.
+Errors of a defined function carry ``<id>,<function name>`` as their
+FullyQualifiedErrorId, as PowerShell gives them.
 
 Limits, on purpose: no message-level encryption (use HTTPS), no Kerberos or
-CredSSP, no disconnected sessions, no pipeline input, one user.
+CredSSP, no disconnected sessions, no pipeline input, one command per
+pipeline, one user. Function bodies are never run.
 """
 
 from __future__ import annotations
@@ -38,6 +53,8 @@ from psrpcore.types import (
     PSInvocationState,
 )
 
+from tests.winrm_endpoint.runspace import CommandError, Runspace, not_hostable
+
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
     "wsa": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
@@ -60,13 +77,14 @@ RECEIVE_WAIT_S = 1.0
 Handler = Callable[[dict[str, Any]], list[Any]]
 
 
-class CommandError(Exception):
-    """Raised by a handler: becomes a terminating ErrorRecord with this FullyQualifiedErrorId."""
+@dataclass(frozen=True)
+class StreamRecord:
+    """What a handler yields besides output: a warning, a verbose line, or a non-terminating error."""
 
-    def __init__(self, error_id: str, message: str, category: ErrorCategory = ErrorCategory.NotSpecified) -> None:
-        super().__init__(message)
-        self.error_id = error_id
-        self.category = category
+    stream: str  # "warning" | "verbose" | "error"
+    message: str
+    error_id: str = ""
+    category: ErrorCategory = ErrorCategory.NotSpecified
 
 
 @dataclass
@@ -77,6 +95,7 @@ class Shell:
     outgoing: dict[uuid.UUID | None, bytearray] = field(default_factory=dict)
     done: set[uuid.UUID] = field(default_factory=set)
     lock: threading.Condition = field(default_factory=threading.Condition)
+    runspace: Runspace = field(default_factory=Runspace)
 
 
 class WinRMEndpoint(ThreadingHTTPServer):
@@ -92,6 +111,7 @@ class WinRMEndpoint(ThreadingHTTPServer):
         if tls is not None:
             self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.handlers: dict[str, Handler] = {}
+        self.hostable: dict[str, Handler] = {}
         self.shells: dict[str, Shell] = {}
         self.requests = 0
         self.fault_next: int | None = None
@@ -103,7 +123,12 @@ class WinRMEndpoint(ThreadingHTTPServer):
         return int(self.server_address[1])
 
     def register(self, command: str, handler: Handler) -> None:
+        """A command installed on the host: callable in every session."""
         self.handlers[command.lower()] = handler
+
+    def register_hostable(self, function: str, implementation: Handler) -> None:
+        """What a function does on the host, once a client defined it in its session (and only there)."""
+        self.hostable[function.lower()] = implementation
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -220,20 +245,10 @@ class WinRMEndpoint(ThreadingHTTPServer):
         shell.lock.notify_all()
 
     def _run_pipeline(self, shell: Shell, pipeline: psrpcore.ServerPipeline) -> None:
-        command = pipeline.metadata.commands[0]
-        name = command.command_text
-        parameters = {key: value for key, value in command.parameters}
-        handler = self.handlers.get(name.lower())
         pipeline.start()
         try:
-            if handler is None:
-                raise CommandError(
-                    "CommandNotFoundException",
-                    f"The term '{name}' is not recognized as a name of a cmdlet, function, script file, or program.",
-                    ErrorCategory.ObjectNotFound,
-                )
-            for value in handler(parameters):
-                pipeline.write_output(value)
+            for value in self._execute(shell, pipeline.metadata.commands):
+                _write(pipeline, value)
         except CommandError as exc:
             record = ErrorRecord(
                 Exception=NETException(Message=str(exc)),
@@ -244,6 +259,48 @@ class WinRMEndpoint(ThreadingHTTPServer):
         else:
             pipeline.complete()
         shell.done.add(pipeline.pipeline_id)
+
+    def _execute(self, shell: Shell, commands: list[Any]) -> list[Any]:
+        if len(commands) != 1:
+            raise not_hostable(f"a pipeline of {len(commands)} commands")
+        command = commands[0]
+        if command.is_script:
+            if command.parameters:
+                raise not_hostable("a script with parameters")
+            shell.runspace.run_script(
+                command.command_text, use_local_scope=command.use_local_scope, hostable=self.hostable
+            )
+            return []
+        name = command.command_text
+        defined = shell.runspace.lookup(name)
+        if defined is not None:
+            try:
+                return self.hostable[defined.name.lower()](defined.bind(list(command.parameters)))
+            except CommandError as exc:
+                raise CommandError(f"{exc.error_id},{defined.name}", str(exc), exc.category) from exc
+        handler = self.handlers.get(name.lower())
+        if handler is None:
+            raise CommandError(
+                "CommandNotFoundException",
+                f"The term '{name}' is not recognized as a name of a cmdlet, function, script file, or program.",
+                ErrorCategory.ObjectNotFound,
+            )
+        return handler({key: value for key, value in command.parameters})
+
+
+def _write(pipeline: psrpcore.ServerPipeline, value: Any) -> None:
+    if not isinstance(value, StreamRecord):
+        pipeline.write_output(value)
+    elif value.stream == "warning":
+        pipeline.write_warning(value.message)
+    elif value.stream == "verbose":
+        pipeline.write_verbose(value.message)
+    else:
+        pipeline.write_error(
+            NETException(Message=value.message),
+            ErrorCategoryInfo(Category=value.category, Reason=value.error_id),
+            fully_qualified_error_id=value.error_id,
+        )
 
 
 class _Timeout(Exception):

@@ -4,7 +4,8 @@ smbclient's ``BufferedWriter``/``BufferedReader`` keep one request in flight.
 :class:`SmbWriter` and :class:`PipelinedReader` build smbprotocol's READ and
 WRITE requests without sending them, and keep :data:`IO_DEPTH` requests of
 :data:`IO_CHUNK` bytes in flight, asking the server for the credits that
-takes. Why these sizes: the measurements in :mod:`azsbackup.storage.smb`.
+takes. Why these sizes: ``docs/performance.md`` ("SMB requests: size and
+depth").
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
-import io
 import secrets
 import time
 from collections.abc import Iterator
@@ -24,6 +24,7 @@ from smbprotocol.exceptions import SMBConnectionClosed, SMBException, SMBRespons
 
 from azsbackup.errors import ChecksumMismatch, LocationError, LocationUnreachable
 from azsbackup.storage.base import PARTIAL_MARKER, WriteResult
+from azsbackup.storage.readahead import ReadAhead
 from azsbackup.storage.smb import _compat
 from azsbackup.storage.smb._compat import PAYLOAD_UNIT
 from azsbackup.storage.smb.translate import END_OF_FILE, Missing
@@ -309,64 +310,18 @@ def open_reader(location: Share, path: str) -> PipelinedReader:
     return PipelinedReader(location, handle, path)
 
 
-class PipelinedReader(io.RawIOBase):
+class PipelinedReader(ReadAhead):
     """A file on the share, read ahead with several requests in flight."""
 
     def __init__(self, location: Share, handle: Any, path: str) -> None:
-        super().__init__()
         self._location = location
         self._path = path
         self._pipe = _Pipe(location, handle, "read")
         self._chunk = self._pipe.chunk
-        self._size = _compat.file_size(handle)
-        self._requested = 0  # offset of the next request to send
-        self._position = 0  # offset of the next byte handed out
-        self._current = memoryview(b"")
+        super().__init__(_compat.file_size(handle))
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        target = max(0, base + offset)
-        ahead = target - self._position
-        if 0 <= ahead <= len(self._current):
-            self._current = self._current[ahead:]
-        else:
-            self._pipe.drain()
-            self._current = memoryview(b"")
-            self._requested = target
-        self._position = target
-        return target
-
-    def read_chunk(self) -> memoryview:
-        """The next piece of the file as it arrived (empty at the end)."""
-        if not self._current:
-            self._current = self._next()
-        piece, self._current = self._current, memoryview(b"")
-        self._position += len(piece)
-        return piece
-
-    def readinto(self, buffer: Any) -> int:
-        if not self._current:
-            self._current = self._next()
-        n = min(len(buffer), len(self._current))
-        buffer[:n] = self._current[:n]
-        self._current = self._current[n:]
-        self._position += n
-        return n
-
-    def readall(self) -> bytes:
-        parts = []
-        while piece := self.read_chunk():
-            parts.append(bytes(piece))
-        return b"".join(parts)
+    def _drop_ahead(self) -> None:
+        self._pipe.drain()
 
     def _next(self) -> memoryview:
         with self._location.translating("read", self._path):

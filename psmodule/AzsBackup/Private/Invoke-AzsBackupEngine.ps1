@@ -1,121 +1,193 @@
 function Invoke-AzsBackupEngine {
     <#
     .SYNOPSIS
-    Runs one engine command (python -m azsbackup) and returns its JSON result.
+    Runs one cmdlet call on this host: starts the engine's bridge (python -m azsbackup.pwsh) and speaks its protocol.
 
     .DESCRIPTION
-    The only place in the module that starts Python. It always passes --json and --log-json, sends
-    secrets as one JSON object on standard input (--secrets-stdin), converting SecureString values
-    to plain text only while writing them there, and turns the engine's event lines into
-    Write-Progress, Write-Warning and Write-Verbose. An engine error becomes an ErrorRecord whose
-    FullyQualifiedErrorId is AzsBackup.<engine code>: terminating for configuration, lookup and
-    lock errors, non-terminating for failures of the operation itself.
+    The only place in the module that starts Python. It sends one request on the engine's standard input:
+    the cmdlet's name, its parameter set, its engine parameters as plain JSON values, and its secrets
+    (docs/powershell.md, "The module and engine protocol"). On the way, path parameters are resolved
+    through the PowerShell provider (so .\b.cer means the current PowerShell location, and PSDrives
+    work), switches become booleans, DateTimes ISO 8601 text in UTC, and SecureStrings (and the passwords
+    of PSCredentials) become plain text only while the request is written. Python is told to use UTF-8 for
+    its standard streams, and the request is written as UTF-8 without a byte order mark.
 
-    .PARAMETER Command
-    The engine command words, for example 'config', 'set'.
-
-    .PARAMETER Argument
-    Positional arguments after the command words (a backup id, a component name).
-
-    .PARAMETER Option
-    Ordered map of engine option to value. A value of $true is passed as a bare flag; $false and
-    $null are left out.
-
-    .PARAMETER Secret
-    Map of secret name (password, key_password, remote_password) to SecureString.
+    The engine answers with one JSON message per line: progress (Write-Progress with PercentComplete and
+    SecondsRemaining), warning, verbose, and last the result: the objects, typed and with their DateTime
+    properties, then the error. Every field of every message is always there, so nothing here needs a
+    presence check under Set-StrictMode -Version Latest. An engine error becomes an ErrorRecord
+    (AzsBackup.<code>), terminating when the engine says the request itself is wrong. Every non-zero
+    exit gives an ErrorRecord: when there is no result (a crash, a wrong interpreter), with the last lines
+    of the engine's standard error.
 
     .PARAMETER Caller
-    The calling cmdlet's $PSCmdlet, used to write errors and progress in its name.
+    The public cmdlet's $PSCmdlet: objects, errors and progress are written in its name.
+
+    .PARAMETER BoundParameters
+    The public cmdlet's $PSBoundParameters.
+
+    .PARAMETER Entry
+    The cmdlet's entry of AzsBackup.Engine.psd1: EngineParameters, ProviderPaths, LocationPaths.
     #>
     [CmdletBinding()]
-    [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory = $true)]
-        [string[]] $Command,
+        [System.Management.Automation.PSCmdlet] $Caller,
 
-        [string[]] $Argument = @(),
+        [Parameter(Mandatory = $true)]
+        [System.Collections.IDictionary] $BoundParameters,
 
-        [System.Collections.Specialized.OrderedDictionary] $Option = [ordered]@{},
-
-        [hashtable] $Secret = @{},
-
-        [System.Management.Automation.PSCmdlet] $Caller = $PSCmdlet
+        [Parameter(Mandatory = $true)]
+        [hashtable] $Entry
     )
 
-    $python = Resolve-AzsBackupPython
-    $engineArgs = [System.Collections.Generic.List[string]]::new()
-    foreach ($word in $python.Prefix) { $engineArgs.Add($word) }
-    foreach ($word in @('-m', 'azsbackup', '--json', '--log-json')) { $engineArgs.Add($word) }
-    $secretValues = @{}
-    foreach ($name in $Secret.Keys) {
-        if ($null -ne $Secret[$name]) { $secretValues[$name] = $Secret[$name] }
-    }
-    if ($secretValues.Count -gt 0) { $engineArgs.Add('--secrets-stdin') }
-    foreach ($word in $Command) { $engineArgs.Add($word) }
-    foreach ($word in $Argument) { $engineArgs.Add([string]$word) }
-    foreach ($key in $Option.Keys) {
-        $value = $Option[$key]
-        if ($null -eq $value -or $value -is [bool] -and -not $value) { continue }
-        if ($value -is [bool] -or $value -is [switch]) { $engineArgs.Add($key); continue }
-        foreach ($item in @($value)) {
-            $engineArgs.Add($key)
-            $engineArgs.Add([string]$item)
+    $commandName = $Caller.MyInvocation.MyCommand.Name
+    $parameters = @{}
+    $secrets = @{}
+    foreach ($key in $Entry.EngineParameters) {
+        if (-not $BoundParameters.ContainsKey($key)) { continue }
+        $value = $BoundParameters[$key]
+        if ($value -is [securestring]) {
+            $secrets[$key] = $value
+            continue
         }
+        if ($value -is [pscredential]) {
+            $parameters[$key] = $value.UserName
+            $secrets[$key] = $value.Password
+            continue
+        }
+        if ($value -is [switch]) {
+            $value = $value.IsPresent
+        }
+        elseif ($value -is [datetime]) {
+            $value = $value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ss.fffZ', [cultureinfo]::InvariantCulture)
+        }
+        elseif ($key -in $Entry.ProviderPaths -or ($key -in $Entry.LocationPaths -and $value -notmatch '^(\\\\|//|[A-Za-z][A-Za-z0-9+.-]*://)')) {
+            $value = $Caller.SessionState.Path.GetUnresolvedProviderPathFromPSPath($value)
+        }
+        $parameters[$key] = $value
     }
 
+    $python = Resolve-AzsBackupPython
+    $utf8 = [System.Text.UTF8Encoding]::new($false)
     $startInfo = [System.Diagnostics.ProcessStartInfo]::new()
     $startInfo.FileName = $python.Path
-    if ($null -ne $startInfo.PSObject.Properties['ArgumentList']) {
-        foreach ($word in $engineArgs) { $startInfo.ArgumentList.Add($word) }
-    }
-    else {
-        # Windows PowerShell 5.1 (.NET Framework) has only the single Arguments string.
-        $startInfo.Arguments = ($engineArgs | ForEach-Object { ConvertTo-AzsBackupQuotedArgument -Value $_ }) -join ' '
-    }
+    # Constant words only: every value travels in the request on standard input.
+    $startInfo.Arguments = (@($python.Prefix) + @('-m', 'azsbackup.pwsh')) -join ' '
+    $startInfo.UseShellExecute = $false
     $startInfo.RedirectStandardInput = $true
     $startInfo.RedirectStandardOutput = $true
     $startInfo.RedirectStandardError = $true
-    $startInfo.UseShellExecute = $false
-    $startInfo.StandardOutputEncoding = [System.Text.Encoding]::UTF8
-    $startInfo.StandardErrorEncoding = [System.Text.Encoding]::UTF8
+    $startInfo.StandardOutputEncoding = $utf8
+    $startInfo.StandardErrorEncoding = $utf8
+    $startInfo.EnvironmentVariables['PYTHONUTF8'] = '1'
+    $startInfo.EnvironmentVariables['PYTHONIOENCODING'] = 'utf-8'
 
-    $process = [System.Diagnostics.Process]::Start($startInfo)
     try {
-        if ($secretValues.Count -gt 0) {
-            $plain = @{}
-            foreach ($name in $secretValues.Keys) {
-                $plain[$name] = [System.Net.NetworkCredential]::new('', $secretValues[$name]).Password
+        $process = [System.Diagnostics.Process]::Start($startInfo)
+    }
+    catch {
+        $record = New-AzsBackupErrorRecord -EngineError ([pscustomobject]@{
+                code = 'engine-not-started'; message = "cannot start $($python.Path): $($_.Exception.Message)"
+                hint = 'Set $env:AZSBACKUP_PYTHON to a Python 3.11+ with azsbackup installed.'
+                category = 'ResourceUnavailable'; target = $commandName
+            })
+        $Caller.ThrowTerminatingError($record)
+    }
+    $result = $null
+    try {
+        $stderrTask = $process.StandardError.ReadToEndAsync()
+        $stdin = [System.IO.StreamWriter]::new($process.StandardInput.BaseStream, $utf8)
+        try {
+            $plainSecrets = @{}
+            foreach ($key in $secrets.Keys) {
+                $plainSecrets[$key] = [System.Net.NetworkCredential]::new('', $secrets[$key]).Password
             }
-            $process.StandardInput.Write(($plain | ConvertTo-Json -Compress))
-            $plain.Clear()
+            $request = [ordered]@{
+                protocol      = 1
+                cmdlet        = $commandName
+                parameter_set = $Caller.ParameterSetName
+                parameters    = $parameters
+                secrets       = $plainSecrets
+            }
+            $stdin.Write((ConvertTo-Json -InputObject $request -Compress -Depth 4))
+            $plainSecrets.Clear()
         }
-        $process.StandardInput.Close()
-        $stdoutTask = $process.StandardOutput.ReadToEndAsync()
-        $lastError = $null
-        while ($null -ne ($line = $process.StandardError.ReadLine())) {
-            $lastError = Write-AzsBackupEvent -Line $line -Caller $Caller -LastError $lastError
+        finally {
+            $stdin.Dispose()
+        }
+
+        while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
+            if (-not $line.StartsWith('{')) {
+                $Caller.WriteVerbose($line)
+                continue
+            }
+            try {
+                $message = ConvertFrom-Json -InputObject $line
+            }
+            catch {
+                $Caller.WriteVerbose($line)
+                continue
+            }
+            switch ($message.kind) {
+                'progress' {
+                    $progress = [System.Management.Automation.ProgressRecord]::new(1, $message.activity, $message.status)
+                    $progress.PercentComplete = $message.percent_complete
+                    $progress.SecondsRemaining = $message.seconds_remaining
+                    if ($message.completed) {
+                        $progress.RecordType = [System.Management.Automation.ProgressRecordType]::Completed
+                    }
+                    $Caller.WriteProgress($progress)
+                }
+                'warning' {
+                    $Caller.WriteWarning($message.message)
+                }
+                'verbose' {
+                    $Caller.WriteVerbose($message.message)
+                }
+                'result' {
+                    $result = $message
+                }
+            }
         }
         $process.WaitForExit()
-        $stdout = $stdoutTask.GetAwaiter().GetResult()
+        $stderr = $stderrTask.GetAwaiter().GetResult()
         $exitCode = $process.ExitCode
     }
     finally {
+        if (-not $process.HasExited) {
+            $process.Kill()
+        }
         $process.Dispose()
     }
 
-    $document = $null
-    if ($stdout.Trim()) { $document = $stdout | ConvertFrom-Json }
-    if ($null -ne $document -and $document.type -eq 'error') {
-        $record = New-AzsBackupErrorRecord -EngineError $document -Target ($Argument -join ' ')
-        # Problems with the request itself stop the pipeline; failures of the work are reported per item.
-        if ($document.exit_code -in @(10, 13, 14, 16, 17)) {
-            $Caller.ThrowTerminatingError($record)
+    if ($null -ne $result) {
+        foreach ($object in $result.objects) {
+            $object.PSObject.TypeNames.Insert(0, $result.type_name)
+            foreach ($date in $result.dates) {
+                $property = $object.PSObject.Properties[$date]
+                if ($null -ne $property -and $property.Value -is [string]) {
+                    $property.Value = [datetime]::Parse($property.Value, [cultureinfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+                }
+            }
+            $Caller.WriteObject($object)
         }
+        if ($null -ne $result.error) {
+            $record = New-AzsBackupErrorRecord -EngineError $result.error
+            if ($result.error.terminating) {
+                $Caller.ThrowTerminatingError($record)
+            }
+            $Caller.WriteError($record)
+            return
+        }
+    }
+    if ($exitCode -ne 0) {
+        $tail = @($stderr -split '\r?\n' | Where-Object { $_.Trim() } | Select-Object -Last 5) -join ' | '
+        $record = New-AzsBackupErrorRecord -EngineError ([pscustomobject]@{
+                code = 'engine-failed'; message = "the engine exited with code $exitCode without a result: $tail"
+                hint = 'Run python -m azsbackup --debug with the same command to see why.'
+                category = 'NotSpecified'; target = $commandName
+            })
         $Caller.WriteError($record)
-        return
     }
-    if ($exitCode -eq 3) {
-        $Caller.WriteWarning('The backup only partially succeeded; see the Components of the result.')
-    }
-    $document
 }

@@ -1,42 +1,28 @@
 function New-AzsBackupErrorRecord {
     <#
     .SYNOPSIS
-    Builds the ErrorRecord for an engine error, with FullyQualifiedErrorId AzsBackup.<code>.
+    Builds the ErrorRecord for an engine error: FullyQualifiedErrorId AzsBackup.<code>.
 
     .DESCRIPTION
-    The ErrorCategory comes from the engine's exit code (one table, here), the message and the
-    recommended action from the engine's message and hint.
+    The engine decides everything (azsbackup/pwsh/table.py): the code, the message, the hint (shown as
+    ErrorDetails.RecommendedAction), the ErrorCategory and the target. This only puts them together.
 
     .PARAMETER EngineError
-    The engine's JSON error object: type, code, message, hint, exit_code.
-
-    .PARAMETER Target
-    What the command was acting on (a backup id, a component name).
+    The error of the engine's result message: code, message, hint, category, target (always all there).
     #>
     [CmdletBinding()]
     [OutputType([System.Management.Automation.ErrorRecord])]
     param(
         [Parameter(Mandatory = $true)]
-        [object] $EngineError,
-
-        [object] $Target
+        [object] $EngineError
     )
 
-    $category = switch ([int]$EngineError.exit_code) {
-        10 { [System.Management.Automation.ErrorCategory]::InvalidArgument }
-        11 { [System.Management.Automation.ErrorCategory]::ConnectionError }
-        12 { [System.Management.Automation.ErrorCategory]::AuthenticationError }
-        13 { [System.Management.Automation.ErrorCategory]::ResourceBusy }
-        14 { [System.Management.Automation.ErrorCategory]::ObjectNotFound }
-        15 { [System.Management.Automation.ErrorCategory]::InvalidData }
-        16 { [System.Management.Automation.ErrorCategory]::SecurityError }
-        17 { [System.Management.Automation.ErrorCategory]::PermissionDenied }
-        18 { [System.Management.Automation.ErrorCategory]::WriteError }
-        130 { [System.Management.Automation.ErrorCategory]::OperationStopped }
-        default { [System.Management.Automation.ErrorCategory]::NotSpecified }
+    $category = [System.Management.Automation.ErrorCategory]::NotSpecified
+    if ([System.Enum]::GetNames([System.Management.Automation.ErrorCategory]) -contains [string]$EngineError.category) {
+        $category = [System.Management.Automation.ErrorCategory][string]$EngineError.category
     }
     $exception = [System.Exception]::new([string]$EngineError.message)
-    $record = [System.Management.Automation.ErrorRecord]::new($exception, "AzsBackup.$($EngineError.code)", $category, $Target)
+    $record = [System.Management.Automation.ErrorRecord]::new($exception, "AzsBackup.$($EngineError.code)", $category, $EngineError.target)
     $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new([string]$EngineError.message)
     $record.ErrorDetails.RecommendedAction = [string]$EngineError.hint
     $record

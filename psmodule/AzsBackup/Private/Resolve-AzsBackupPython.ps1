@@ -5,7 +5,7 @@ function Resolve-AzsBackupPython {
 
     .DESCRIPTION
     Looks at $env:AZSBACKUP_PYTHON first, then the py launcher (py -3), python3 and python.
-    Returns the executable's path and the words to put before '-m azsbackup'.
+    Returns the executable's path and the words to put before '-m azsbackup.pwsh'.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]

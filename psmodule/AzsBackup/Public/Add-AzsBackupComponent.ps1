@@ -4,14 +4,14 @@ function Add-AzsBackupComponent {
     Registers a component to back up.
 
     .DESCRIPTION
-    Registers a directory tree, a SQLite database, a dump command or a directory on a Windows host
-    (winrm).
+    Registers a directory tree, a SQLite database, a dump command, or a directory on a Windows host (winrm).
+    Every backup includes every registered component, and the controller itself.
 
     .PARAMETER Name
-    The component's name.
+    The component's name: 1-64 letters, digits, dots, dashes and underscores.
 
     .PARAMETER Type
-    The provider type.
+    The provider: directory, sqlite, command or winrm.
 
     .PARAMETER Path
     directory: the tree; sqlite: the database file.
@@ -29,41 +29,60 @@ function Add-AzsBackupComponent {
     command: reads the data back on standard input.
 
     .PARAMETER TimeoutSeconds
-    command: seconds before the command is stopped.
+    command: seconds before the command is stopped, 1 to 86400.
 
     .PARAMETER TargetHost
     winrm: the Windows host.
 
     .PARAMETER RemotePath
-    winrm: the directory on the host.
+    winrm: the directory on that host.
 
-    .PARAMETER RemoteUsername
-    winrm: the account on the host.
+    .PARAMETER RemoteCredential
+    winrm: the account on that host; its password is kept as a controller secret.
+
+    .PARAMETER RemotePort
+    winrm: the WinRM port (5986 when not given).
+
+    .PARAMETER RemoteCaCertPath
+    winrm: the CA bundle or certificate that validates the host.
+
+    .PARAMETER RemoteAuthentication
+    winrm: negotiate (when not given), ntlm, kerberos or credssp.
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
     Add-AzsBackupComponent -Name config-store -Type directory -Path /etc/infra -Exclude '*.tmp'
 
     Backs up /etc/infra without temporary files.
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium', PositionalBinding = $false)]
     [OutputType('AzsBackup.Component')]
     param(
         [Parameter(Mandatory = $true, Position = 0)]
+        [ValidateNotNullOrEmpty()]
         [string] $Name,
 
         [Parameter(Mandatory = $true)]
         [ValidateSet('directory', 'sqlite', 'command', 'winrm')]
         [string] $Type,
 
+        [ValidateNotNullOrEmpty()]
         [string] $Path,
 
         [string[]] $Include,
@@ -81,34 +100,31 @@ function Add-AzsBackupComponent {
 
         [string] $RemotePath,
 
-        [string] $RemoteUsername,
+        [pscredential] $RemoteCredential,
+
+        [ValidateRange(1, 65535)]
+        [int] $RemotePort,
+
+        [ValidateNotNullOrEmpty()]
+        [string] $RemoteCaCertPath,
+
+        [ValidateSet('negotiate', 'ntlm', 'kerberos', 'credssp')]
+        [string] $RemoteAuthentication,
 
         [ValidateNotNullOrEmpty()]
         [string[]] $ComputerName,
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
-        }
-        $option = [ordered]@{}
-        if ($PSBoundParameters.ContainsKey('Type')) { $option['--type'] = $Type }
-        if ($PSBoundParameters.ContainsKey('Path')) { $option['--path'] = $Path }
-        if ($PSBoundParameters.ContainsKey('Include')) { $option['--include'] = $Include }
-        if ($PSBoundParameters.ContainsKey('Exclude')) { $option['--exclude'] = $Exclude }
-        if ($PSBoundParameters.ContainsKey('DumpCommand')) { $option['--dump-command'] = $DumpCommand }
-        if ($PSBoundParameters.ContainsKey('RestoreCommand')) { $option['--restore-command'] = $RestoreCommand }
-        if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) { $option['--timeout'] = $TimeoutSeconds }
-        if ($PSBoundParameters.ContainsKey('TargetHost')) { $option['--host'] = $TargetHost }
-        if ($PSBoundParameters.ContainsKey('RemotePath')) { $option['--remote-path'] = $RemotePath }
-        if ($PSBoundParameters.ContainsKey('RemoteUsername')) { $option['--remote-username'] = $RemoteUsername }
         if ($PSCmdlet.ShouldProcess($Name, 'Register the component')) {
-            Invoke-AzsBackupEngine -Command 'component', 'add' -Argument $Name -Option $option -Caller $PSCmdlet | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Component'
+            Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
         }
     }
 }

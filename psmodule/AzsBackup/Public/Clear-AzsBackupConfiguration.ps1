@@ -4,42 +4,56 @@ function Clear-AzsBackupConfiguration {
     Resets the backup configuration to its defaults.
 
     .DESCRIPTION
-    Removes the external location, credentials and certificate and returns to 12 hours and 7 days.
-    Components and existing backups are kept.
+    Removes the external location, its credentials and the certificate, and returns to 12 hours and 7 days
+    with the scheduler off. Registered components and existing backups are kept.
+
+    .PARAMETER Force
+    Does not ask for confirmation.
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
-    Clear-AzsBackupConfiguration -Confirm:$false
+    Clear-AzsBackupConfiguration -Force
 
     Resets the configuration without asking.
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High', PositionalBinding = $false)]
     [OutputType('AzsBackup.Configuration')]
     param(
+        [switch] $Force,
+
         [ValidateNotNullOrEmpty()]
         [string[]] $ComputerName,
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
+            $ConfirmPreference = 'None'
         }
-        $option = [ordered]@{}
-        if ($PSCmdlet.ShouldProcess('azsbackup controller', 'Reset the backup configuration')) {
-            Invoke-AzsBackupEngine -Command 'config', 'clear' -Option $option -Caller $PSCmdlet | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Configuration'
+        if ($PSCmdlet.ShouldProcess('azsbackup controller', 'Reset the backup configuration to its defaults')) {
+            Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
         }
     }
 }

@@ -4,36 +4,52 @@ function Get-AzsBackup {
     Gets backups.
 
     .DESCRIPTION
-    Lists the complete backups of the internal store (or, with -External, of the external location), or
-    one backup with its components.
+    Lists the complete backups of the internal store (with -External, of the external location, to recover
+    on a new controller), or shows one backup with the status of each of its components (RoleStatus).
 
-    .PARAMETER Id
-    Shows only this backup, with its components.
+    .PARAMETER BackupId
+    Shows only this backup, with its components. -Name (Azure Stack's name, which may be location/backupId)
+    and -Id work too.
 
     .PARAMETER External
-    Lists the backups on the external location (recovery on a new controller).
+    Lists the backups on the external location instead (recovery on a new controller).
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
-    Get-AzsBackup | Where-Object Status -ne 'Succeeded'
+    Get-AzsBackup | Where-Object -Property Status -NE -Value 'Succeeded'
 
-    Lists backups that did not fully succeed.
+    Lists the backups that did not fully succeed.
+
+    .EXAMPLE
+    Get-AzsBackup -Name local/20261124T215012.345Z-9f3a01bc
+
+    Shows one backup; the location/ prefix of Azure Stack's names is accepted.
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding()]
+    [CmdletBinding(DefaultParameterSetName = 'List', PositionalBinding = $false)]
     [OutputType('AzsBackup.Backup')]
     param(
-        [Parameter(Position = 0)]
-        [Alias('BackupId', 'Name')]
-        [string] $Id,
+        [Parameter(Mandatory = $true, ParameterSetName = 'Get', Position = 0, ValueFromPipelineByPropertyName = $true)]
+        [Alias('Name', 'Id')]
+        [ValidateNotNullOrEmpty()]
+        [string] $BackupId,
 
+        [Parameter(ParameterSetName = 'List')]
         [switch] $External,
 
         [ValidateNotNullOrEmpty()]
@@ -41,21 +57,13 @@ function Get-AzsBackup {
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
-        }
-        $option = [ordered]@{}
-        if ($External) { $option['--external'] = $true }
-        if ($Id) {
-            Invoke-AzsBackupEngine -Command 'backup', 'show' -Argument $Id -Caller $PSCmdlet | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Backup'
-            return
-        }
-        $result = Invoke-AzsBackupEngine -Command 'backup', 'list' -Option $option -Caller $PSCmdlet
-        $result.backups | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Backup'
+        Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
     }
 }

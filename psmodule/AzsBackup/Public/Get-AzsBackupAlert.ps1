@@ -10,20 +10,28 @@ function Get-AzsBackupAlert {
     Includes closed alerts.
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
-    Get-AzsBackupAlert | Format-List Title, Description, Remediation
+    Get-AzsBackupAlert | Format-List -Property Title, Description, Remediation
 
     Shows what to do about each active alert.
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding()]
+    [CmdletBinding(PositionalBinding = $false)]
     [OutputType('AzsBackup.Alert')]
     param(
         [switch] $All,
@@ -33,17 +41,13 @@ function Get-AzsBackupAlert {
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
-        }
-        $option = [ordered]@{}
-        if ($All) { $option['--all'] = $true }
-        $result = Invoke-AzsBackupEngine -Command 'alert', 'list' -Option $option -Caller $PSCmdlet
-        $result.alerts | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Alert'
+        Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
     }
 }

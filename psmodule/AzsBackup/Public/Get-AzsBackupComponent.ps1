@@ -7,20 +7,28 @@ function Get-AzsBackupComponent {
     Lists the components every backup includes (the controller itself is always backed up too).
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
-    Get-AzsBackupComponent
+    Get-AzsBackupComponent | Select-Object -Property ComponentName, Type, Description
 
-    Lists components.
+    Lists the components.
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding()]
+    [CmdletBinding(PositionalBinding = $false)]
     [OutputType('AzsBackup.Component')]
     param(
         [ValidateNotNullOrEmpty()]
@@ -28,16 +36,13 @@ function Get-AzsBackupComponent {
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
-        }
-        $option = [ordered]@{}
-        $result = Invoke-AzsBackupEngine -Command 'component', 'list' -Option $option -Caller $PSCmdlet
-        $result.components | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Component'
+        Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
     }
 }

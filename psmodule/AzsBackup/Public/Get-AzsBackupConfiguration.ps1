@@ -4,24 +4,34 @@ function Get-AzsBackupConfiguration {
     Gets the backup configuration.
 
     .DESCRIPTION
-    Shows the external location, user name, certificate thumbprint, schedule, retention and the
-    controller's signing-key fingerprint. The password is never returned.
+    Shows the external location (Path, UserName), the encryption certificate's thumbprint, the schedule
+    (BackupFrequencyInHours, IsBackupSchedulerEnabled, NextBackupTime), the retention, the time of the last
+    backup, the free space of the external location when it was last measured (AvailableCapacity) and the
+    controller's signing-key fingerprint. The password is never returned, only whether it is set.
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
-    Get-AzsBackupConfiguration | Select-Object Path, UserName, BackupFrequencyInHours, BackupRetentionPeriodInDays
+    Get-AzsBackupConfiguration | Select-Object -Property Path, UserName, AvailableCapacity, BackupFrequencyInHours, BackupRetentionPeriodInDays
 
-    Shows where backups go and how often.
+    Shows where backups go, how often and how long they are kept (Azure Stack's documented call).
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding()]
+    [CmdletBinding(PositionalBinding = $false)]
     [OutputType('AzsBackup.Configuration')]
     param(
         [ValidateNotNullOrEmpty()]
@@ -29,15 +39,13 @@ function Get-AzsBackupConfiguration {
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
-        }
-        $option = [ordered]@{}
-        Invoke-AzsBackupEngine -Command 'config', 'get' -Option $option -Caller $PSCmdlet | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Configuration'
+        Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
     }
 }

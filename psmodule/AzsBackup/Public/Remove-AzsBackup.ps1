@@ -4,49 +4,63 @@ function Remove-AzsBackup {
     Deletes a backup from the internal store.
 
     .DESCRIPTION
-    Deletes one backup. Backups already exported stay on the external location until retention removes
-    them.
+    Deletes one backup. Copies already exported stay on the external location until retention removes them.
 
-    .PARAMETER Id
-    The backup id, as Get-AzsBackup shows it (also accepted from the pipeline).
+    .PARAMETER BackupId
+    The backup, as Get-AzsBackup shows it (also from the BackupId of piped backups).
+
+    .PARAMETER Force
+    Does not ask for confirmation.
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
-    Get-AzsBackup | Where-Object Status -eq 'Failed' | Remove-AzsBackup -Confirm:$false
+    Get-AzsBackup | Where-Object -Property Status -EQ -Value 'Failed' | Remove-AzsBackup -Force
 
-    Deletes every failed backup.
+    Deletes every failed backup without asking.
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
-    [OutputType('AzsBackup.Removal')]
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High', PositionalBinding = $false)]
+    [OutputType('AzsBackup.BackupRemoval')]
     param(
         [Parameter(Mandatory = $true, Position = 0, ValueFromPipelineByPropertyName = $true)]
-        [Alias('BackupId', 'Name')]
-        [string] $Id,
+        [Alias('Name', 'Id')]
+        [ValidateNotNullOrEmpty()]
+        [string] $BackupId,
+
+        [switch] $Force,
 
         [ValidateNotNullOrEmpty()]
         [string[]] $ComputerName,
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
+            $ConfirmPreference = 'None'
         }
-        $option = [ordered]@{}
-        if ($PSCmdlet.ShouldProcess($Id, 'Delete the backup')) {
-            Invoke-AzsBackupEngine -Command 'backup', 'delete' -Argument $Id -Option $option -Caller $PSCmdlet | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Removal'
+        if ($PSCmdlet.ShouldProcess($BackupId, 'Delete the backup')) {
+            Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
         }
     }
 }

@@ -4,60 +4,76 @@ function Start-AzsBackup {
     Starts a backup now.
 
     .DESCRIPTION
-    Backs up every enabled component into the internal store and exports it to the external location. An
-    on-demand backup does not move the next scheduled backup. With -AsJob it runs as a background job.
+    Backs up every registered component into the internal store and exports it to the external location. An
+    on-demand backup does not move the next scheduled backup. Returns the backup: BackupId, Status,
+    CreatedDateTime, TimeTakenToCreate, RoleStatus (one entry per component) and IsCloudRecoveryReady. A
+    backup that ends PartialSucceeded or Failed, or whose export failed, also writes an error.
+
+    .PARAMETER Force
+    Does not ask for confirmation.
+
+    .PARAMETER NoWait
+    Returns as soon as the backup has started, without waiting for it to finish, with the JobId to follow it
+    with Get-AzsBackupJob (Start-AzsBackup -NoWait | Get-AzsBackupJob).
 
     .PARAMETER AsJob
-    Runs the backup as a PowerShell background job and returns the job.
-
-    .PARAMETER Wait
-    Waits for the backup to finish (the default; kept for Azure Stack scripts).
+    Runs the backup as a background job and returns the job; Receive-Job gives the backup.
 
     .PARAMETER ComputerName
-    Runs the command on these hosts through WinRM (Invoke-Command) instead of locally.
+    Runs the cmdlet on these hosts instead of here, through one Invoke-Command (WinRM). Each host needs the
+    AzsBackup module and the engine. Objects come back with PSComputerName; a host that fails gives an
+    error naming it, and the other hosts go on.
 
     .PARAMETER Credential
-    Credential for -ComputerName.
+    The account for -ComputerName.
 
     .PARAMETER Session
-    Runs the command in these existing PowerShell sessions.
+    Runs the cmdlet in these existing PowerShell sessions instead of here.
+
+    .PARAMETER ThrottleLimit
+    How many hosts are contacted at once (Invoke-Command's -ThrottleLimit; its default when not given).
 
     .EXAMPLE
-    $job = Start-AzsBackup -AsJob; Receive-Job $job -Wait
+    Start-AzsBackup -Force
 
-    Starts a backup in the background and waits for its result.
+    Starts a backup and waits for it (Azure Stack's documented call).
+
+    .EXAMPLE
+    $job = Start-AzsBackup -Force -AsJob; Receive-Job -Job $job -Wait
+
+    Starts a backup in the background and then waits for its result.
+
+    .LINK
+    https://pypi.org/project/azsbackup/
     #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    [CmdletBinding(DefaultParameterSetName = 'Wait', SupportsShouldProcess = $true, ConfirmImpact = 'Medium', PositionalBinding = $false)]
     [OutputType('AzsBackup.Backup')]
     param(
-        [switch] $AsJob,
+        [switch] $Force,
 
-        [switch] $Wait,
+        [Parameter(Mandatory = $true, ParameterSetName = 'NoWait')]
+        [switch] $NoWait,
+
+        [Parameter(ParameterSetName = 'Wait')]
+        [switch] $AsJob,
 
         [ValidateNotNullOrEmpty()]
         [string[]] $ComputerName,
 
         [pscredential] $Credential,
 
-        [System.Management.Automation.Runspaces.PSSession[]] $Session
+        [System.Management.Automation.Runspaces.PSSession[]] $Session,
+
+        [ValidateRange(1, 1024)]
+        [int] $ThrottleLimit
     )
 
     process {
-        if (Test-AzsBackupRemote -BoundParameters $PSBoundParameters) {
-            Invoke-AzsBackupRemote -CommandName $MyInvocation.MyCommand.Name -BoundParameters $PSBoundParameters
-            return
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
+            $ConfirmPreference = 'None'
         }
-        if ($AsJob) {
-            $modulePath = (Get-Module -Name 'AzsBackup').Path
-            return Start-Job -ScriptBlock {
-                param($Path)
-                Import-Module -Name $Path
-                Start-AzsBackup -Confirm:$false
-            } -ArgumentList $modulePath
-        }
-        $option = [ordered]@{}
         if ($PSCmdlet.ShouldProcess('azsbackup controller', 'Start a backup')) {
-            Invoke-AzsBackupEngine -Command 'backup', 'start' -Option $option -Caller $PSCmdlet | ConvertTo-AzsBackupObject -TypeName 'AzsBackup.Backup'
+            Invoke-AzsBackupCmdlet -Caller $PSCmdlet -BoundParameters $PSBoundParameters
         }
     }
 }
