@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azsbackup.archive.manifest import archives_of
-from azsbackup.errors import AzsBackupError, InvalidPath, NotConfigured
+from azsbackup.errors import AzsBackupError, InvalidPath, LocationConnectionLost, LocationUnreachable, NotConfigured
 from azsbackup.events import EventSink
 from azsbackup.model import BackupStatus, backup_id_time, iso, utc_now
 from azsbackup.service.catalog import MANIFEST, complete_ids, delete_backup_files, list_backups, read_manifest
@@ -115,13 +115,28 @@ def copy_backup(controller: Controller, backup_id: str, target: Location, events
         step = events.byte_progress(
             "Export", f"{backup_id}/{name}", index, len(files), component=component, bytes_total=size
         )
-        with step, controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
-            while chunk := src.read(COPY_CHUNK):
-                dst.write(chunk)
-                step.advance(len(chunk))
-            dst.commit()
+        try:
+            with step, controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
+                while chunk := src.read(COPY_CHUNK):
+                    dst.write(chunk)
+                    step.advance(len(chunk))
+                dst.commit()
+        except LocationUnreachable as exc:
+            raise _lost_during_copy(exc) from exc
         copied += step.bytes_done
     return copied
+
+
+def _lost_during_copy(exc: LocationUnreachable) -> LocationConnectionLost:
+    """The share was reached and the copy had begun: whatever a reconnect then says, the copy was cut off.
+
+    One condition, one alert: a server that goes away mid-copy raises ``export-failed`` whether the
+    client noticed it on a send (connection lost) or on its reconnect (unreachable)."""
+    if isinstance(exc, LocationConnectionLost):
+        return exc
+    return LocationConnectionLost(
+        f"{exc.facts.get('detail')} (during the copy)", location=exc.facts.get("location"), port=exc.facts.get("port")
+    )
 
 
 def set_export_status(controller: Controller, backup_id: str, status: str, error: str | None) -> None:

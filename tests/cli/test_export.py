@@ -267,10 +267,10 @@ def test_smbd_stopped_mid_transfer_then_catch_up(
     out, err = process.communicate(timeout=120)
     backup = json.loads(out)
     assert backup["status"] == "Succeeded" and backup["export"]["status"] == "Failed", err
-    assert backup["export"]["error"]["code"] in {"share-connection-lost", "share-unreachable"}, backup["export"]
+    assert backup["export"]["error"]["code"] == "share-connection-lost", backup["export"]  # cut off mid-copy
     assert not list(exported.rglob("manifest.json")), "a half-exported backup looks complete on the share"
     alerts = configured.run("alert", "list").json["alerts"]
-    assert [a["code"] for a in alerts] in (["export-failed"], ["share-unreachable"])
+    assert [a["code"] for a in alerts] == ["export-failed"]  # the copy failed; the share was reachable before
     configured.run("backup", "verify", backup["id"])
 
     fresh_smb_server.start()

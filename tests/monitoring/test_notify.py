@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from azsbackup.monitoring.notify import NotificationError, SmtpSettings, post_webhook, send_email
-from tests.fixtures.listeners import SmtpSink, WebhookSink, free_port
+from tests.fixtures.listeners import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    LoopbackCA,
+    SecureSmtpSink,
+    SmtpSink,
+    WebhookSink,
+    free_port,
+)
 
 ALERT = {
     "id": 7,
@@ -48,3 +56,44 @@ def test_unreachable_notifiers_raise_a_notification_error_without_secrets() -> N
     assert "S3cret-smtp" not in str(caught.value) and "S3cret-smtp" not in repr(settings)
     with pytest.raises(NotificationError):
         post_webhook(f"http://127.0.0.1:{free_port()}/x", "raised", ALERT, "ctl")
+
+
+def test_email_over_starttls_with_a_login(
+    secure_smtp_server: SecureSmtpSink, loopback_ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(loopback_ca.ca_file))  # OpenSSL's default trust: no product switch
+    settings = SmtpSettings(
+        "127.0.0.1", secure_smtp_server.port, "a@contoso.com", ("ops@contoso.com",), True, SMTP_USER, SMTP_PASSWORD
+    )
+    send_email(settings, "raised", ALERT, "ctl")
+    assert secure_smtp_server.received.wait(10)
+    assert secure_smtp_server.logins == [(SMTP_USER, True)]
+    assert secure_smtp_server.messages[0]["Subject"] == "[azsbackup CRITICAL] Backup failed because file share is full"
+
+
+@pytest.mark.parametrize("fault", ["wrong password", "no STARTTLS", "untrusted certificate"])
+def test_smtp_faults_raise_a_notification_error_without_the_password(
+    secure_smtp_server: SecureSmtpSink, loopback_ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    if fault != "untrusted certificate":
+        monkeypatch.setenv("SSL_CERT_FILE", str(loopback_ca.ca_file))
+    password = "Wrong-S3cret" if fault == "wrong password" else SMTP_PASSWORD
+    settings = SmtpSettings(
+        "127.0.0.1", secure_smtp_server.port, "a@b.c", ("ops@b.c",), fault != "no STARTTLS", SMTP_USER, password
+    )
+    with pytest.raises(NotificationError) as caught:
+        send_email(settings, "raised", ALERT, "ctl")
+    assert password not in str(caught.value)
+    assert secure_smtp_server.messages == []
+    assert secure_smtp_server.logins == ([(SMTP_USER, False)] if fault == "wrong password" else [])
+
+
+def test_https_webhook_with_a_trusted_and_an_untrusted_certificate(
+    https_webhook_server: WebhookSink, loopback_ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(NotificationError):  # the CA is not trusted yet: certificate verification fails
+        post_webhook(https_webhook_server.url, "raised", ALERT, "ctl")
+    monkeypatch.setenv("SSL_CERT_FILE", str(loopback_ca.ca_file))
+    post_webhook(https_webhook_server.url, "raised", ALERT, "ctl")
+    assert https_webhook_server.received.wait(10)
+    assert [b["alert"]["code"] for b in https_webhook_server.bodies] == ["share-full"]

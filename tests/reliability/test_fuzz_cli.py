@@ -5,7 +5,9 @@ a subset of its options and arguments with hostile or boundary values, optional 
 stdin, and runs it in-process through :func:`azsbackup.cli.run` against a fresh copy of a configured
 controller holding one real backup. A case passes when the exit code is one of the documented codes, the
 engine did not report an internal error (``unknown-error``), no traceback was printed, ``--json`` produced
-exactly one JSON document, and nothing was written outside the case's own sandbox.
+exactly one JSON document (whatever the outcome, never none), and nothing was written outside the case's own
+sandbox: the test's whole directory is compared recursively before and after each case, the engine's
+temporary directory (``TMPDIR``) included.
 
 Left out, with the reason: ``scheduler run`` (runs until signalled; its options are fuzzed through
 ``scheduler status``, which shares them), ``quickstart`` (a whole backup cycle per case; its one option is
@@ -22,6 +24,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,8 +153,20 @@ def stdin_values(cert_pair: CertPair) -> st.SearchStrategy[str]:
     )
 
 
-def listing(directories: list[Path]) -> dict[Path, set[str]]:
-    return {d: set(os.listdir(d)) for d in directories}
+def snapshot(root: Path, allowed: Path) -> dict[str, tuple[int, int]]:
+    """Every path below ``root`` but ``allowed``, recursively: files with size and mtime, directories by name."""
+    found: dict[str, tuple[int, int]] = {}
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if Path(directory, d) != allowed]
+        found.update({os.path.join(directory, d): (0, 0) for d in dirs})  # a directory's mtime moves with temp files
+        for name in files:
+            info = os.lstat(os.path.join(directory, name))
+            found[os.path.join(directory, name)] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+def top_level(directory: Path) -> set[str]:
+    return set(os.listdir(directory))
 
 
 def run_case(argv: list[str], stdin: str, case: Path) -> tuple[int, str, str]:
@@ -172,8 +187,8 @@ def check_outcome(argv: list[str], rc: int, stdout: str, stderr: str) -> None:
     assert "Traceback" not in stdout + stderr, context
     assert "unknown-error" not in stdout + stderr and "internal error" not in stdout + stderr, context
     text_output = rc == 0 and "metrics" in argv  # Prometheus exposition by contract, also with --json
-    if "--json" in argv and "--help" not in argv and stdout.strip() and not text_output:
-        document = json.loads(stdout)  # exactly one document
+    if argv[:1] == ["--json"] and "--help" not in argv and not text_output:
+        document = json.loads(stdout)  # exactly one document, whatever happened: never none, never two
         assert isinstance(document, dict), context
         if rc != 0 and rc != ExitCode.WARNINGS:
             assert document["type"] == "error" and document["exit_code"] == rc, context
@@ -209,14 +224,23 @@ def sandbox(
     monkeypatch.chdir(root)
     monkeypatch.setenv("HOME", str(root / "out"))
     monkeypatch.setenv("XDG_DATA_HOME", str(root / "out" / "xdg"))
+    temporary = tmp_path / "tmp"  # watched: a temporary file left behind by a case is found
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     yield Sandbox(root, configured.home, facts, {cer: cert_pair.cer, pfx: cert_pair.pfx})
 
 
 def fuzz(
     sandbox: Sandbox, cert_pair: CertPair, commands: list[tuple[tuple[str, ...], click.Command]], cases: int
 ) -> int:
-    watched = [sandbox.root.parent, sandbox.root.parent.parent, Path(__file__).resolve().parents[2]]
-    before = listing(watched)
+    # Recursively: the test's own directory (the template controller, the data, the certificates, and the
+    # temporary directory every tempfile call of the engine uses), everything but the sandbox. The
+    # repository's top level too (the working directory of a careless relative path).
+    tests_dir = sandbox.root.parent
+    repository = Path(__file__).resolve().parents[2]
+    before = snapshot(tests_dir, sandbox.root)
+    before_repository = top_level(repository)
     ran = 0
 
     @settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -228,7 +252,10 @@ def fuzz(
         rc, stdout, stderr = run_case(argv, stdin, case)
         check_outcome(argv, rc, stdout, stderr)
         EXITS[rc] = EXITS.get(rc, 0) + 1
-        assert listing(watched) == before, f"azsbackup {argv!r} wrote outside its sandbox"
+        after = snapshot(tests_dir, sandbox.root)
+        changed = sorted(set(after.items()) ^ set(before.items()))
+        assert not changed, f"azsbackup {argv!r} wrote outside its sandbox: {changed[:5]}"
+        assert top_level(repository) == before_repository, f"azsbackup {argv!r} wrote into the repository"
         shutil.rmtree(case)
 
     one_case()
