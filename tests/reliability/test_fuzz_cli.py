@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -191,7 +192,16 @@ def check_outcome(argv: list[str], rc: int, stdout: str, stderr: str) -> None:
         document = json.loads(stdout)  # exactly one document, whatever happened: never none, never two
         assert isinstance(document, dict), context
         if rc != 0 and rc != ExitCode.WARNINGS:
-            assert document["type"] == "error" and document["exit_code"] == rc, context
+            assert reported_error(document)["exit_code"] == rc, context
+
+
+def reported_error(document: dict[str, Any]) -> dict[str, Any]:
+    """The error a failed command printed: the error object, or the one inside its report (json-api.md, Errors)."""
+    if document.get("type") == "error":
+        return document
+    inside = document.get("error") or (document.get("export") or {}).get("error")
+    assert isinstance(inside, dict) and inside.get("type") == "error", f"no error in {document}"
+    return inside
 
 
 @pytest.fixture
