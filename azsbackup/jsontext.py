@@ -41,8 +41,14 @@ def raw_bytes(text: str) -> bytes:
 
 
 def printable(text: str) -> str:
-    """``text`` as valid Unicode: each byte that does not decode becomes U+FFFD."""
-    return text if is_valid(text) else raw_bytes(text).decode("utf-8", "replace")
+    """``text`` as valid Unicode: each byte that does not decode becomes one U+FFFD.
+
+    Byte by byte, as docs/format.md says, so that a reader in another language gets the same text;
+    Python's ``"replace"`` handler would give one U+FFFD per maximal subpart (``e2 82`` → one).
+    """
+    if is_valid(text):
+        return text
+    return _SURROGATE.sub("\ufffd", raw_bytes(text).decode("utf-8", "surrogateescape"))
 
 
 def json_safe(value: Any) -> Any:

@@ -228,6 +228,9 @@ def decode_signed(data: bytes, subject: str = "manifest.json") -> tuple[Manifest
         raise FormatError(subject=subject, detail=f"the manifest is larger than {MAX_MANIFEST} bytes")
     try:
         document = json.loads(data.decode("utf-8"))
+        if not isinstance(document, dict) or set(document) != {"schema", "body", "signature"}:
+            # Anything beside the three members would be outside the signature: a reader could be told it unsigned.
+            raise TypeError("the manifest must hold exactly schema, body and signature")
         schema, body, sig = document["schema"], document["body"], document["signature"]
         if not isinstance(sig, dict) or not isinstance(body, dict):
             raise TypeError("signature and body must be objects")
