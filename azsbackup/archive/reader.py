@@ -64,8 +64,9 @@ class _Opener:
         if decompressor is None:
             decompressor = self._local.d = zstandard.ZstdDecompressor()
         try:
-            params = zstandard.get_frame_parameters(body)
-            if params.content_size > limit:
+            declared = zstandard.get_frame_parameters(body).content_size
+            # The size is optional in a zstd frame header: without it, max_output_size alone bounds the output.
+            if declared != zstandard.CONTENTSIZE_UNKNOWN and declared > limit:
                 raise ArchiveLimitExceeded(subject=self._subject, detail="a segment expands beyond the segment size")
             return bytes(decompressor.decompress(body, max_output_size=limit))
         except zstandard.ZstdError as exc:

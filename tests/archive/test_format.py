@@ -22,6 +22,7 @@ from azsbackup.errors import (
 )
 from tests.archive.helpers import (
     BACKUP_ID,
+    SEGMENT,
     build,
     hostile_tar,
     info,
@@ -186,24 +187,41 @@ def test_oversized_pax_header_is_refused_before_it_is_read() -> None:
         read_all(seal_raw_tar(hostile_tar((member, b"1"))))
 
 
-def test_decompression_bomb_is_cut_off_at_the_segment_size() -> None:
-    import struct
-
-    import zstandard
-
-    from azsbackup.archive.format import CODEC_ZSTD, LENGTH, nonce
+def single_segment_archive(payload: bytes) -> bytes:
+    """A valid archive whose only segment's plaintext is ``payload`` (codec byte included), sealed by hand."""
+    from azsbackup.archive.format import LENGTH, nonce
     from azsbackup.crypto.envelope import SegmentCipher, unwrap_key
 
     archive = seal_raw_tar(hostile_tar((info("a"), b"1")))
     header = read_header(io.BytesIO(archive))
-    key = unwrap_key(header.recipients, key_pair().key, "bomb")
-    bomb = bytes((CODEC_ZSTD,)) + zstandard.ZstdCompressor(level=19).compress(bytes(100 * header.segment_size))
-    sealed = SegmentCipher(key, header.aad).seal(nonce(header.nonce_prefix, 0, True), bomb)
-    crafted = archive[: header.data_offset] + LENGTH.pack(len(sealed)) + sealed
-    assert len(crafted) < 64 * 1024 < 100 * header.segment_size
+    key = unwrap_key(header.recipients, key_pair().key, "by hand")
+    sealed = SegmentCipher(key, header.aad).seal(nonce(header.nonce_prefix, 0, True), payload)
+    return archive[: header.data_offset] + LENGTH.pack(len(sealed)) + sealed
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["size-declared", "size-not-declared"])
+def test_decompression_bomb_is_cut_off_at_the_segment_size(declared: bool) -> None:
+    import zstandard
+
+    from azsbackup.archive.format import CODEC_ZSTD
+
+    compressor = zstandard.ZstdCompressor(level=19, write_content_size=declared)
+    crafted = single_segment_archive(bytes((CODEC_ZSTD,)) + compressor.compress(bytes(100 * SEGMENT)))
+    assert len(crafted) < 64 * 1024 < 100 * SEGMENT
     with pytest.raises(ArchiveLimitExceeded):
         read_all(crafted)
-    assert struct.calcsize(">I") == LENGTH.size
+
+
+def test_a_frame_that_does_not_declare_its_size_is_read() -> None:
+    """format.md 2.3 allows any zstd frame: the content size in the frame header is optional in zstd."""
+    import zstandard
+
+    from azsbackup.archive.format import CODEC_ZSTD
+
+    raw = hostile_tar((info("a"), b"1"))
+    frame = zstandard.ZstdCompressor(write_content_size=False).compress(raw)
+    assert zstandard.get_frame_parameters(frame).content_size == zstandard.CONTENTSIZE_UNKNOWN
+    assert read_all(single_segment_archive(bytes((CODEC_ZSTD,)) + frame)) == read_all(seal_raw_tar(raw))
 
 
 def test_engine_errors_only_for_random_garbage() -> None:
