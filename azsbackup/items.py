@@ -76,6 +76,10 @@ class ItemSource(Protocol):
         ...
 
 
+MAX_NAME = 4096
+"""Characters in a member name (format.md 3.2, rule 2): the writer and every reader enforce it."""
+
+
 def check_name(name: str, subject: str) -> str:
     """Return the normalised relative name, or raise UnsafeArchiveMember."""
     stripped = name.rstrip("/")
@@ -91,6 +95,8 @@ def check_name(name: str, subject: str) -> str:
     parts = stripped.split("/")
     if any(p in ("", ".", "..") for p in parts):
         reasons.append("'.', '..' or an empty component")
+    if len(stripped) > MAX_NAME:
+        reasons.append(f"longer than {MAX_NAME} characters")
     if reasons:
         raise UnsafeArchiveMember(subject=subject, member=name, detail=", ".join(reasons))
     return stripped

@@ -24,14 +24,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from azsbackup.archive.format import canonical_json
 from azsbackup.crypto.signing import SigningKey, fingerprint, verify_signature
-from azsbackup.errors import FormatError, UnsupportedFormatVersion
+from azsbackup.errors import FormatError, InvalidValue, UnsupportedFormatVersion
 from azsbackup.jsontext import json_safe, restore_text
+from azsbackup.model import check_component_name
 
 SCHEMA = "azsbackup-manifest/2"
 FORMAT_VERSION = 2
@@ -105,11 +107,23 @@ class Manifest:
             component = _checked(restored, _COMPONENT_FIELDS, "component")
             archive = component["archive"]
             ref = ArchiveRef(**_checked(archive, _ARCHIVE_FIELDS, "archive")) if archive is not None else None
+            _check_names(component["name"], ref)
             _require_string_maps(component.get("warnings", []), "warnings")
             warnings = [restore_text(w) for w in component.get("warnings", [])]
             components.append(ManifestComponent(**{**component, "archive": ref, "warnings": warnings}))
         _require_string_maps(fields["recipients"], "recipients")
         return cls(**{**fields, "components": components, "format_version": version})
+
+
+def _check_names(component: str, ref: ArchiveRef | None) -> None:
+    """A component name and archive file name that are plain file names (format.md 1): a signed manifest
+    must not be able to lead a reader outside its backup's directory or restore into ``..``."""
+    try:
+        check_component_name(component)
+    except InvalidValue as exc:
+        raise TypeError(f"component name {component!r} is not allowed") from exc
+    if ref is not None and not re.fullmatch(rf"{re.escape(component)}(\.[0-9a-f]{{6}})?\.azsb", ref.file):
+        raise TypeError(f"archive file {ref.file!r} is not <component>[.<tag>].azsb")
 
 
 def _from_v1(body: dict[str, Any]) -> dict[str, Any]:
@@ -259,7 +273,7 @@ def decode_signed(data: bytes, subject: str = "manifest.json") -> tuple[Manifest
     try:
         manifest = Manifest.from_body(body, version)
     except (KeyError, TypeError) as exc:
-        raise FormatError(subject=subject, detail="the manifest body lacks required fields") from exc
+        raise FormatError(subject=subject, detail=f"the manifest body is not well formed: {exc}") from exc
     return manifest, SignerInfo(fingerprint(public_key), public_key)
 
 

@@ -24,7 +24,6 @@ from azsbackup.items import Item, ItemKind, MemberChecker, Readable, check_name
 BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
 MAX_PAX_HEADER = 64 << 10
-MAX_NAME = 4096
 _KIND_TO_TYPE = {ItemKind.FILE: tarfile.REGTYPE, ItemKind.DIRECTORY: tarfile.DIRTYPE, ItemKind.SYMLINK: tarfile.SYMTYPE}
 _TYPE_TO_KIND = {
     tarfile.REGTYPE: ItemKind.FILE,
@@ -241,8 +240,6 @@ class TarReader:
 
     def _item(self, fields: RawHeader, pax: dict[str, str]) -> Item:
         raw_name = pax.get("path") or fields.name.decode("utf-8", "surrogateescape")
-        if len(raw_name) > MAX_NAME:
-            raise ArchiveLimitExceeded(subject=self._subject, detail=f"member name of {len(raw_name)} characters")
         kind = _TYPE_TO_KIND.get(fields.type)
         if kind is None:
             raise UnsafeArchiveMember(

@@ -16,6 +16,9 @@ Reported as warnings, with the file's name, and not fatal:
   kept: the content is padded or cut, so the archive stays consistent);
 * a file that cannot be read (permissions), which is skipped;
 * a FIFO, socket or device, which is skipped;
+* a name that the archive format refuses everywhere (``c:x`` at the top of the
+  tree reads as a drive letter; a path over 4 096 characters), which is skipped
+  with its subtree;
 * a symbolic link pointing outside the tree (absolute, or leading above the
   root when followed through the links before it, as
   :class:`~azsbackup.items.MemberChecker` resolves it), which is skipped:
@@ -34,7 +37,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing, UnsafeArchiveMember
-from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, MemberChecker
+from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, MemberChecker, check_name
 from azsbackup.providers.base import (
     ProviderContext,
     RestoreDestination,
@@ -43,6 +46,15 @@ from azsbackup.providers.base import (
 from azsbackup.providers.fs import StagedTree
 
 SETTINGS = ("path", "include", "exclude")
+
+
+def _storable_name(rel: str) -> bool:
+    """Whether the format's name rule (:func:`~azsbackup.items.check_name`) accepts ``rel``."""
+    try:
+        check_name(rel, "")
+    except UnsafeArchiveMember:
+        return False
+    return True
 
 
 class _PaddedFile:
@@ -135,6 +147,10 @@ class DirectoryProvider:
                 continue
             is_dir = stat.S_ISDIR(st.st_mode)
             if not self._selected(child_rel, is_dir):
+                continue
+            if not _storable_name(child_rel):
+                skipped = f"{child_rel} and everything below it" if is_dir else child_rel
+                ctx.warn("unsafe-name", f"skipped {skipped}: the archive format cannot hold this name", child_rel)
                 continue
             yield child_rel, st, Path(entry.path)
             if is_dir:

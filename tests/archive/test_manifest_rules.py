@@ -9,7 +9,7 @@ import pytest
 from azsbackup.archive.manifest import decode_signed
 from azsbackup.errors import FormatError
 from azsbackup.jsontext import json_safe, printable
-from tests.reliability.test_fuzz_parsers import VALID_MANIFEST
+from tests.reliability.test_fuzz_parsers import VALID_BODY, VALID_MANIFEST, signed_manifest
 
 
 def _stored(document: dict[str, object]) -> bytes:
@@ -41,3 +41,23 @@ def test_bytes_that_do_not_decode_become_one_replacement_character_each() -> Non
 
 def test_valid_text_is_left_as_it_is() -> None:
     assert printable("café/\ufffd") == "café/\ufffd"
+
+
+@pytest.mark.parametrize(
+    ("name", "file"),
+    [("..", "...azsb"), ("config", "../config.azsb"), ("config", "config.azsb/../../x.azsb"), ("con", "con.azsb")],
+)
+def test_a_signed_manifest_cannot_name_a_path_outside_its_backup(name: str, file: str) -> None:
+    """Even a correctly signed body: a reader joins these names to the backup's directory and the target."""
+    body = json.loads(json.dumps(VALID_BODY))
+    body["components"][0]["name"] = name
+    body["components"][0]["archive"]["file"] = file
+    with pytest.raises(FormatError, match="not well formed"):
+        decode_signed(signed_manifest(body))
+
+
+def test_archive_names_after_a_rekey_are_accepted() -> None:
+    body = json.loads(json.dumps(VALID_BODY))
+    component = body["components"][0]
+    component["archive"]["file"] = f"{component['name']}.0a1b2c.azsb"
+    decode_signed(signed_manifest(body))

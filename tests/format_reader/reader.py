@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,7 +159,23 @@ def verify_manifest(data: bytes) -> Manifest:
         raise Refused("bad signature") from exc
     if body.get("format_version") != version:
         raise Refused("format_version does not match the schema")
+    for component in body.get("components", []):
+        _check_component_names(component)
     return Manifest(version, body, signature["signer"])
+
+
+COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))}
+
+
+def _check_component_names(component: dict[str, Any]) -> None:
+    """4.1: the component name follows section 1, the archive file is <name>.azsb or <name>.<tag>.azsb."""
+    name = component.get("name")
+    if not isinstance(name, str) or not COMPONENT_NAME.fullmatch(name) or name.lower() in RESERVED:
+        raise Refused(f"component name {name!r} is not allowed")
+    archive = component.get("archive")
+    if archive is not None and not re.fullmatch(re.escape(name) + r"(\.[0-9a-f]{6})?\.azsb", str(archive.get("file"))):
+        raise Refused(f"archive file of {name} is not <name>[.<tag>].azsb")
 
 
 def check_backup(directory: Path, trusted: set[str]) -> Manifest:

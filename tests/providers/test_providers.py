@@ -126,3 +126,29 @@ def test_large_dump_is_stored_in_bounded_chunks() -> None:
         "stdout.000001",
         "stdout.000002",
     ]
+
+
+def test_a_name_the_format_refuses_is_skipped_alone(tmp_path: Path) -> None:
+    """`c:x` at the top of a tree reads as a drive letter in every reader (format.md 3.2, rule 2): the
+    provider skips it, and a directory of that name with its subtree, instead of failing the component."""
+    import io
+
+    from azsbackup.archive.writer import ArchiveWriter
+    from tests.archive.helpers import BACKUP_ID, SEGMENT, key_pair, read_all
+
+    (tmp_path / "c:x").write_text("refused")
+    (tmp_path / "d:").mkdir()
+    (tmp_path / "d:" / "inner.txt").write_text("refused with its directory")
+    (tmp_path / "ok:fine").write_text("kept: only a second character ':' is a drive letter")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c:x").write_text("kept: not at the top")
+    out = io.BytesIO()
+    ctx = ProviderContext("t")
+    writer = ArchiveWriter(
+        out, backup_id=BACKUP_ID, component="tree", recipients=[key_pair().cert], segment_size=SEGMENT, workers=2
+    )
+    with writer:
+        DirectoryProvider.from_settings("t", {"path": str(tmp_path)}).backup(writer, ctx)
+    names = {item.name for item, _ in read_all(out.getvalue())}
+    assert names == {"ok:fine", "sub", "sub/c:x"}
+    assert sorted((w.code, w.subject) for w in ctx.warnings) == [("unsafe-name", "c:x"), ("unsafe-name", "d:")]
