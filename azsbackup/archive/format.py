@@ -65,6 +65,10 @@ def nonce(prefix: bytes, counter: int, last: bool) -> bytes:
     return prefix + struct.pack(">IB", counter, 1 if last else 0)
 
 
+MIN_SEALED_SIZE = 1 + TAG_SIZE
+"""The smallest sealed segment: the codec byte and the GCM tag (an empty payload has no codec)."""
+
+
 def max_sealed_size(segment_size: int) -> int:
     """The largest sealed segment: a stored full segment, its codec byte and the GCM tag."""
     return segment_size + 1 + TAG_SIZE

@@ -23,6 +23,7 @@ from azsbackup.archive.format import (
     CODEC_STORED,
     CODEC_ZSTD,
     LENGTH,
+    MIN_SEALED_SIZE,
     ArchiveHeader,
     max_sealed_size,
     nonce,
@@ -98,7 +99,7 @@ class _PlainSegments:
         if len(prefix) != LENGTH.size:
             raise FormatError(subject=self._subject, detail="the file ends inside a segment length")
         (length,) = LENGTH.unpack(prefix)
-        if not 0 < length <= self._limit:
+        if not MIN_SEALED_SIZE <= length <= self._limit:
             raise FormatError(subject=self._subject, detail=f"segment length {length} is impossible")
         sealed = self._stream.read(length)
         if len(sealed) != length:

@@ -109,7 +109,7 @@ def test_truncation_anywhere_is_detected(archive: bytes) -> None:
 
 def test_appended_bytes_and_reordered_segments_are_detected(archive: bytes) -> None:
     with pytest.raises(AuthenticationTagMismatch):  # the real final segment no longer opens as "not last"
-        read_all(archive + b"\x00\x00\x00\x10" + bytes(16))
+        read_all(archive + b"\x00\x00\x00\x11" + bytes(17))
     with pytest.raises(FormatError):
         read_all(archive + b"\x00\x00")
     segments = segment_offsets(archive)
@@ -197,6 +197,12 @@ def single_segment_archive(payload: bytes) -> bytes:
     key = unwrap_key(header.recipients, key_pair().key, "by hand")
     sealed = SegmentCipher(key, header.aad).seal(nonce(header.nonce_prefix, 0, True), payload)
     return archive[: header.data_offset] + LENGTH.pack(len(sealed)) + sealed
+
+
+def test_a_segment_too_short_for_its_codec_byte_is_refused() -> None:
+    """A 16-byte segment is a valid tag over nothing: there is no codec byte to read (format.md 2.3)."""
+    with pytest.raises(FormatError, match="segment length 16 is impossible"):
+        read_all(single_segment_archive(b""))
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["size-declared", "size-not-declared"])

@@ -248,7 +248,7 @@ def decrypt(data: bytes, key: rsa.RSAPrivateKey, backup_id: str, component: str)
         if pos + 4 > len(data):
             raise Refused("truncated length")
         (length,) = struct.unpack(">I", data[pos : pos + 4])
-        if not 1 <= length <= size + 17 or pos + 4 + length > len(data):
+        if not 17 <= length <= size + 17 or pos + 4 + length > len(data):
             raise Refused("impossible segment length")
         sealed, pos = data[pos + 4 : pos + 4 + length], pos + 4 + length
         last = pos == len(data)
