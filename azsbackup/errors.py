@@ -140,6 +140,17 @@ class StateSchemaTooNew(ConfigError):
     )
 
 
+class StateUnavailable(AzsBackupError):
+    """The controller's state database could not be read or written: its disk is full, read-only or failing."""
+
+    code = "state-unavailable"
+    template = "the controller's state database under {home} could not be used: {detail}"
+    hint_template = (
+        "Free space on the file system that holds {home} (df -h) or repair it, then run the command again. "
+        "SQLite rolled back the change that failed: nothing recorded before is lost."
+    )
+
+
 # --- locks and lookups -------------------------------------------------------
 
 

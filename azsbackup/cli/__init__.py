@@ -10,6 +10,7 @@ reported as ``unknown-error`` without a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
@@ -18,7 +19,9 @@ import click
 
 from azsbackup import __version__
 from azsbackup.cli.app import App
-from azsbackup.errors import AzsBackupError, ExitCode, Interrupted, UsageError
+from azsbackup.errors import AzsBackupError, ExitCode, Interrupted, StateUnavailable, UsageError
+from azsbackup.service.controller import default_home
+from azsbackup.state.db import unavailable_reason
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -156,10 +159,22 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _app_of(ctx).error(Interrupted())
         return int(ExitCode.INTERRUPTED)
-    except Exception as exc:  # a bug: say so without dumping internals (which could hold secrets)
+    except sqlite3.Error as exc:  # the file system failed the state database: the operator can fix that
+        reason = unavailable_reason(exc)
         app = _app_of(ctx)
-        if app.debug or os.environ.get("AZSBACKUP_DEBUG"):
-            traceback.print_exc()
-        internal = AzsBackupError(f"internal error ({type(exc).__name__}); run with --debug for details")
-        app.error(internal)
-        return int(internal.exit_code)
+        if reason is None:
+            return _internal_error(app, exc)
+        unavailable = StateUnavailable(home=app.home or default_home(), detail=reason)
+        app.error(unavailable)
+        return int(unavailable.exit_code)
+    except Exception as exc:  # a bug: say so without dumping internals (which could hold secrets)
+        return _internal_error(_app_of(ctx), exc)
+
+
+def _internal_error(app: App, exc: Exception) -> int:
+    """A bug: say so without dumping internals (which could hold secrets)."""
+    if app.debug or os.environ.get("AZSBACKUP_DEBUG"):
+        traceback.print_exc()
+    internal = AzsBackupError(f"internal error ({type(exc).__name__}); run with --debug for details")
+    app.error(internal)
+    return int(internal.exit_code)

@@ -117,6 +117,20 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+_UNAVAILABLE = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_IOERR: "a disk I/O error",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    sqlite3.SQLITE_CANTOPEN: "it cannot be opened",
+}
+
+
+def unavailable_reason(exc: sqlite3.Error) -> str | None:
+    """Why the database could not be used, when ``exc`` says the file system failed it (not a bug in a query)."""
+    primary = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # extended codes (SQLITE_IOERR_SHMSIZE) keep the primary low
+    return _UNAVAILABLE.get(primary)
+
+
 def _refuse_newer(conn: sqlite3.Connection, path: Path) -> int:
     """The schema version of the database; raise StateSchemaTooNew if this engine does not know it."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
