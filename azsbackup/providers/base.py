@@ -21,6 +21,7 @@ from typing import ClassVar, Protocol
 from azsbackup.errors import InvalidValue
 from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, Readable
 from azsbackup.model import EngineWarning
+from azsbackup.providers.fs import restore_tree
 
 # The item contract lives in azsbackup.items; its names stay importable from here
 # for providers that take everything they implement from one module.
@@ -103,3 +104,20 @@ class Provider(Protocol):
     def restore(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path | str:
         """Put the data back; return where it went (a path, or a description such as the restore command)."""
         ...
+
+    @classmethod
+    def restore_files(cls, source: ItemSource, directory: Path, force: bool, ctx: ProviderContext) -> Path:
+        """Write the data into ``directory`` as plain files, from the archive alone (``restore --to``).
+
+        A class method: what ``--to`` gives depends on the component's type, never on whether this
+        controller has the component configured (a fresh controller restoring another's backup).
+        """
+        ...
+
+
+class FilesAsArchived:
+    """``restore --to`` for the types whose archive members are the files themselves: the tree as stored."""
+
+    @classmethod
+    def restore_files(cls, source: ItemSource, directory: Path, force: bool, ctx: ProviderContext) -> Path:
+        return restore_tree(source, directory, force=force, on_progress=ctx.on_progress)

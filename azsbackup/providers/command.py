@@ -48,6 +48,10 @@ def _argv(command: str) -> list[str] | str:
     return command if IS_WINDOWS else shlex.split(command)
 
 
+DUMP_FILE = "stdout.dump"
+"""What ``restore --to`` names the dump: the archive's ``stdout.NNNNNN`` members joined in order."""
+
+
 class _StderrTail(threading.Thread):
     """Drains stderr so the child never blocks on a full pipe; keeps the last bytes."""
 
@@ -167,7 +171,7 @@ class CommandProvider:
 
     def restore(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path | str:
         if dest.directory is not None:
-            return self._restore_to_file(source, dest, ctx)
+            return self.restore_files(source, dest.directory, dest.force, ctx)
         if not self.restore_command:
             raise ProviderError(
                 component=self.component,
@@ -194,13 +198,15 @@ class CommandProvider:
         self._finish(process, stderr, watchdog, "the restore command")
         return self.restore_command
 
-    def _restore_to_file(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path:
-        assert dest.directory is not None  # noqa: S101 - checked by the caller
-        with StagedTree(dest.directory, force=dest.force) as tree:
-            path = tree.path_of("stdout.dump")
-            with open(path, "xb") as out:
+    @classmethod
+    def restore_files(cls, source: ItemSource, directory: Path, force: bool, ctx: ProviderContext) -> Path:
+        """The dump as one file, ``stdout.dump``: the ``stdout.NNNNNN`` members joined in order."""
+        with StagedTree(directory, force=force) as tree:
+            path = tree.path_of(DUMP_FILE)
+            # 0600, as every archived file is: a database dump is as secret as the database
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
                 for _item, content in source:
                     while content is not None and (data := content.read(1 << 20)):
                         out.write(data)
                         ctx.on_progress(len(data))
-        return dest.directory / "stdout.dump"
+        return directory / DUMP_FILE

@@ -28,14 +28,14 @@ from typing import ClassVar
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing
 from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
 from azsbackup.model import utc_now
-from azsbackup.providers.base import ProviderContext, RestoreDestination
+from azsbackup.providers.base import FilesAsArchived, ProviderContext, RestoreDestination
 from azsbackup.providers.fs import StagedTree
 from azsbackup.state import config as config_state
 
 NAME = "controller"
 
 
-class ControllerProvider:
+class ControllerProvider(FilesAsArchived):
     """Backs up the state database of the controller at ``home``."""
 
     type_name: ClassVar[str] = "controller"

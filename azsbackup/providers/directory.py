@@ -39,11 +39,11 @@ from typing import ClassVar
 from azsbackup.errors import InvalidValue, ProviderError, SourceMissing, UnsafeArchiveMember
 from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, MemberChecker, check_name
 from azsbackup.providers.base import (
+    FilesAsArchived,
     ProviderContext,
     RestoreDestination,
     reject_unknown_settings,
 )
-from azsbackup.providers.fs import StagedTree
 
 SETTINGS = ("path", "include", "exclude")
 
@@ -95,7 +95,7 @@ def _string_list(value: object, field: str) -> list[str]:
     return list(value)
 
 
-class DirectoryProvider:
+class DirectoryProvider(FilesAsArchived):
     type_name: ClassVar[str] = "directory"
 
     def __init__(self, component: str, path: Path, include: list[str], exclude: list[str]) -> None:
@@ -241,9 +241,4 @@ class DirectoryProvider:
     # --- restore ----------------------------------------------------------------------------
 
     def restore(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path:
-        target = dest.directory if dest.directory is not None else self.path
-        with StagedTree(target, force=dest.force) as tree:
-            for item, content in source:
-                tree.add(item, content)
-                ctx.on_progress(item.size)
-        return target
+        return self.restore_files(source, dest.directory or self.path, dest.force, ctx)

@@ -30,13 +30,14 @@ import os
 import secrets
 import shutil
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
-from azsbackup.items import Item, ItemKind, MemberChecker, Readable, check_name
+from azsbackup.items import Item, ItemKind, ItemSource, MemberChecker, Readable, check_name
 
 COPY_CHUNK = 1 << 20
 SMALL_FILE = 256 << 10
@@ -69,6 +70,15 @@ def _read_exactly(content: Readable | None, size: int) -> bytes:
         parts.append(chunk)
         left -= len(chunk)
     return b"".join(parts)
+
+
+def restore_tree(source: ItemSource, target: Path, *, force: bool, on_progress: Callable[[int], None]) -> Path:
+    """Write every item of ``source`` under ``target`` as files, atomically (:class:`StagedTree`)."""
+    with StagedTree(target, force=force) as tree:
+        for item, content in source:
+            tree.add(item, content)
+            on_progress(item.size)
+    return target
 
 
 class StagedTree:

@@ -25,12 +25,12 @@ from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, RestoreTargetNotEmpty, SourceMissing
 from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
-from azsbackup.providers.base import ProviderContext, RestoreDestination, reject_unknown_settings
+from azsbackup.providers.base import FilesAsArchived, ProviderContext, RestoreDestination, reject_unknown_settings
 
 COPY_CHUNK = 1 << 20
 
 
-class SqliteProvider:
+class SqliteProvider(FilesAsArchived):
     type_name: ClassVar[str] = "sqlite"
 
     def __init__(self, component: str, path: Path) -> None:

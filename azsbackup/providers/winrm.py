@@ -51,8 +51,7 @@ from azsbackup.errors import (
     SourceMissing,
 )
 from azsbackup.items import Item, ItemKind, ItemSink, ItemSource, Readable
-from azsbackup.providers.base import ProviderContext, RestoreDestination, reject_unknown_settings
-from azsbackup.providers.fs import StagedTree
+from azsbackup.providers.base import FilesAsArchived, ProviderContext, RestoreDestination, reject_unknown_settings
 
 CHUNK = 1 << 20  # per remote call: bounds the client's buffers (base64 text, XML, fragments) per call
 SETTINGS = ("host", "port", "remote_path", "username", "auth", "ssl", "cert_validation")
@@ -179,7 +178,7 @@ class _RemoteFile:
             )
 
 
-class WinRMProvider:
+class WinRMProvider(FilesAsArchived):
     type_name: ClassVar[str] = "winrm"
 
     def __init__(self, component: str, settings: dict[str, Any]) -> None:
@@ -280,10 +279,7 @@ class WinRMProvider:
 
     def restore(self, source: ItemSource, dest: RestoreDestination, ctx: ProviderContext) -> Path | str:
         if dest.directory is not None:
-            with StagedTree(dest.directory, force=dest.force) as tree:
-                for item, content in source:
-                    tree.add(item, content)
-            return dest.directory
+            return self.restore_files(source, dest.directory, dest.force, ctx)
         with self._client() as client:
             host = self._connect(client)
             if not dest.force and self._has_entries(host):

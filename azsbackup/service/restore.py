@@ -37,9 +37,9 @@ from azsbackup.events import ByteProgress, EventSink
 from azsbackup.items import Item, Readable
 from azsbackup.model import SCHEMA
 from azsbackup.osutil import writing_output
+from azsbackup.providers import provider_type
 from azsbackup.providers.base import ProviderContext, RestoreDestination
 from azsbackup.providers.controller import NAME as CONTROLLER_NAME
-from azsbackup.providers.fs import StagedTree
 from azsbackup.service.components import Component, get_component
 from azsbackup.service.controller import Controller
 from azsbackup.service.jobs import recorded_job
@@ -196,15 +196,16 @@ def _restore_one(
                 value=name,
                 allowed="components configured on this controller; restore others with --to DIR",
             )
-        with StagedTree(dest.directory, force=force) as tree:
-            for item, content in source:
-                tree.add(item, content)
-        return dest.directory
+        return provider_type(_type_of(manifest, name)).restore_files(source, dest.directory, force, ctx)
+
+
+def _type_of(manifest: Manifest, name: str) -> str:
+    return next(c.type for c in manifest.components if c.name == name)
 
 
 def _known_component(controller: Controller, name: str, manifest: Manifest) -> Component | None:
     """The configured component of that name and type, if this controller has one."""
-    wanted_type = next(c.type for c in manifest.components if c.name == name)
+    wanted_type = _type_of(manifest, name)
     try:
         component = get_component(controller, name)
     except NotFound:

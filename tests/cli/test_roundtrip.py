@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -201,3 +202,35 @@ def test_delete_removes_a_backup_and_only_that_one(configured: Engine, tmp_path:
     assert not (configured.home / "store" / first).exists()
     configured.error("backup", "delete", first, code="not-found", exit_code=14)
     configured.run("backup", "verify", second)
+
+
+def test_restore_to_a_directory_does_not_depend_on_the_configuration(
+    configured: Engine, cert_pair: CertPair, tmp_path: Path
+) -> None:
+    """`restore --to` gives the same files whether or not this controller still has the components
+    (a fresh controller recovering another's backup has none): a dump as one 0600 ``stdout.dump``."""
+    source = tmp_path / "tree"
+    build_sample_tree(source)
+    dump = f"{sys.executable} -c \"import sys; sys.stdout.write('dump ' * 1000)\""
+    configured.run("component", "add", "tree", "--type", "directory", "--path", str(source))
+    configured.run("component", "add", "etcd", "--type", "command", "--dump-command", dump)
+    backup_id = configured.run("backup", "start").json["id"]
+
+    def restore_to(target: Path) -> None:
+        configured.run(
+            "restore", backup_id, *key_args(cert_pair), "--to", str(target), "--component", "tree",
+            "--component", "etcd", input=cert_pair.password + "\n",
+        )  # fmt: skip
+
+    restore_to(tmp_path / "configured")
+    configured.run("component", "remove", "tree")
+    configured.run("component", "remove", "etcd")
+    restore_to(tmp_path / "unconfigured")
+
+    def files(target: Path) -> dict[str, tuple[object, ...]]:  # the dump's time is the restore's, as for any new file
+        return {name: entry[:2] + entry[3:] for name, entry in snapshot(target).items()}
+
+    assert files(tmp_path / "configured") == files(tmp_path / "unconfigured")
+    dumped = tmp_path / "unconfigured" / "etcd" / "stdout.dump"
+    assert dumped.read_text() == "dump " * 1000 and stat.S_IMODE(dumped.stat().st_mode) == 0o600
+    assert snapshot(tmp_path / "unconfigured" / "tree") == snapshot(source)
