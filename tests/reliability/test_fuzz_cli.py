@@ -10,10 +10,11 @@ sandbox: the test's whole directory is compared recursively before and after eac
 temporary directory (``TMPDIR``) included.
 
 Left out, with the reason: ``scheduler run`` (runs until signalled; its options are fuzzed through
-``scheduler status``, which shares them), ``quickstart`` (a whole backup cycle per case; its one option is
-a directory, covered by ``tests/test_quickstart.py``), the ``--computer-name`` group of global options (they
-contact a host; ``tests/remote`` covers them) and ``psmodule install --scope AllUsers`` (writes to the
-system-wide module directory by design).
+``scheduler status``, which shares them), ``metrics serve`` (serves until signalled: a valid ``--listen``
+never returns; its addresses are checked in ``tests/monitoring/test_metrics_serve.py``), ``quickstart`` (a
+whole backup cycle per case; its one option is a directory, covered by ``tests/test_quickstart.py``), the
+``--computer-name`` group of global options (they contact a host; ``tests/remote`` covers them) and
+``psmodule install --scope AllUsers`` (writes to the system-wide module directory by design).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from tests.reliability.figures import CaseCounter, floor_in_ci
 
 CASES = floor_in_ci("AZSBACKUP_CLI_FUZZ_CASES", 5000)
 CONFIG_CASES = floor_in_ci("AZSBACKUP_CONFIG_FUZZ_CASES", 2000)
-SKIPPED_COMMANDS = {("scheduler", "run"), ("quickstart",)}
+SKIPPED_COMMANDS = {("scheduler", "run"), ("metrics", "serve"), ("quickstart",)}
 # Start a backup process that outlives the case (and, for --detached, redirect this process's stdio):
 # tests/cli/test_no_wait.py runs them as separate processes.
 SKIPPED_OPTIONS = {"no_wait", "detached"}
