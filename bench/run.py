@@ -365,7 +365,12 @@ def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
 
     startup = (results.get("azsbackup --json config get"), results.get("python -c pass"))
     share = [
-        ("export to the share vs smbclient put", ratio("azsbackup export", "smbclient put"), ">= 0.5"),
+        ("export to the share vs smbclient put", ratio("azsbackup export", "smbclient put"), ">= 0.6"),
+        (
+            "export with --read-back vs smbclient put",
+            ratio("azsbackup export --read-back", "smbclient put"),
+            "-",
+        ),
         ("export vs smbprotocol open_file copy", ratio("azsbackup export", "smbprotocol open_file copy"), ">= 2"),
         ("read-back from the share vs smbclient get", ratio("azsbackup read-back", "smbclient get"), ">= 0.5"),
     ]

@@ -5,7 +5,9 @@ the backup the azsbackup group just made: its archives and manifest) four ways, 
 under GNU time:
 
 * ``azsbackup export``: the export code path itself (:func:`azsbackup.service.export.copy_backup`),
-  which writes, reads every file back, compares SHA-256 and renames into place;
+  which writes, has the server flush and renames into place, as export does by default;
+* ``azsbackup export --read-back``: the same with the inline read-back (``config set --read-back``):
+  every file is also read back and its SHA-256 compared before the rename;
 * ``azsbackup read-back``: :meth:`SmbLocation.open_read` of every file, hashed;
 * ``smbclient put`` / ``smbclient get``: Samba's own client (``mput`` / ``mget``);
 * ``smbprotocol open_file copy``: the library's high-level file API with 8 MiB writes, one request in
@@ -36,10 +38,10 @@ from azsbackup.service.export import copy_backup
 from azsbackup.storage import open_location
 from azsbackup.storage.paths import Credentials, parse_location
 
-home, backup_id, unc, user = sys.argv[1:5]
+home, backup_id, unc, user, read_back = sys.argv[1:6]
 credentials = Credentials(user, os.environ["BENCH_SHARE_PASSWORD"])
 with contextlib.closing(open_location(parse_location(unc), credentials)) as share:
-    copy_backup(Controller(Path(home)), backup_id, share, EventSink())
+    copy_backup(Controller(Path(home)), backup_id, share, EventSink(), read_back=read_back == "read-back")
 """
 
 READ_BACK = """
@@ -96,7 +98,11 @@ def bench_share(b: Bench, home: Path, backup_id: str, env: dict[str, str]) -> No
             return lambda _: shutil.rmtree(share_root / name, ignore_errors=True)
 
         def export(_: int) -> Sample:
-            argv = [sys.executable, "-c", EXPORT, str(home), backup_id, unc, server.user]
+            argv = [sys.executable, "-c", EXPORT, str(home), backup_id, unc, server.user, "no-read-back"]
+            return run_measured(argv, env=secret_env)
+
+        def export_read_back(_: int) -> Sample:
+            argv = [sys.executable, "-c", EXPORT, str(home), backup_id, unc, server.user, "read-back"]
             return run_measured(argv, env=secret_env)
 
         def read_back(_: int) -> Sample:
@@ -119,6 +125,9 @@ def bench_share(b: Bench, home: Path, backup_id: str, env: dict[str, str]) -> No
             return run_measured([*argv, str(source), "plain"], env=secret_env)
 
         b.record("azsbackup export", export, prepare=clear(f"{FOLDER}/{backup_id}"), payload=payload)
+        b.record(
+            "azsbackup export --read-back", export_read_back, prepare=clear(f"{FOLDER}/{backup_id}"), payload=payload
+        )
         b.record("azsbackup read-back", read_back, payload=payload)
         b.record("smbclient put", put, prepare=clear("smbclient"), payload=payload)
         b.record("smbclient get", get, payload=payload)

@@ -42,6 +42,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         "tar | zstd -T0 -3",
         "cp -a",
         "azsbackup export",
+        "azsbackup export --read-back",
         "azsbackup read-back",
         "smbclient put",
         "smbclient get",

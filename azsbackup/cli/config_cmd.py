@@ -43,6 +43,8 @@ def config_human(doc: dict[str, Any]) -> str:
         ("Frequency", f"{doc['frequency_hours']} h"),
         ("Retention", f"{doc['retention_days']} days"),
         ("Scheduler", "enabled" if doc["scheduler_enabled"] else "disabled"),
+        ("Export read-back", "on" if doc["read_back"] else "off"),
+        ("Verification budget", f"{doc['verify_max_bytes']} bytes per scheduled run"),
         ("Last backup", doc["last_backup"] or "(none)"),
         ("Controller", doc["controller_home"]),
         ("Controller name", doc.get("controller_name") or ""),
@@ -105,6 +107,16 @@ def config_human(doc: dict[str, Any]) -> str:
 )
 @click.option("--clear-notifications", is_flag=True, help="Stop all alert notifications.")
 @click.option("--controller-name", help="Name of this controller in metrics and alerts (default: the host name).")
+@click.option(
+    "--read-back/--no-read-back",
+    default=None,
+    help="Read every exported file back and compare its SHA-256 before it gets its name (default: off).",
+)
+@click.option(
+    "--verify-max-bytes",
+    help="Bytes of exported backups the scheduler's 'location verify' reads back per run (K, M, G, T; "
+    "default 10G; 0: none).",
+)
 @pass_app
 def config_set(
     app: App,
@@ -129,6 +141,8 @@ def config_set(
     alertmanager_url: tuple[str, ...],
     clear_notifications: bool,
     controller_name: str | None,
+    read_back: bool | None,
+    verify_max_bytes: str | None,
 ) -> None:
     """Change the given settings; everything not given keeps its value."""
     from azsbackup.service.configure import apply_update, configuration_document, configuration_warnings
@@ -164,6 +178,8 @@ def config_set(
             clear=clear_notifications,
         ),
         controller_name=given(controller_name),
+        read_back=given(read_back),
+        verify_max_bytes=given(verify_max_bytes),
     )
     controller = app.controller()
     for code, message in configuration_warnings(apply_update(controller, update)):

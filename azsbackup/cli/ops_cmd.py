@@ -320,6 +320,57 @@ def location_test(app: App, candidate_path: str | None, username: str | None, pa
     return int(error.exit_code if error is not None else ExitCode.OK)
 
 
+@location_group.command("verify")
+@click.option("--all", "verify_all", is_flag=True, help="Verify every copy, whatever the byte budget.")
+@click.option("--max-bytes", help="Byte budget of this run (K, M, G, T; default: the configured verify-max-bytes).")
+@click.option("--backup", "backup_id", help="Verify only the copy of this backup.")
+@pass_app
+def location_verify(app: App, verify_all: bool, max_bytes: str | None, backup_id: str | None) -> int:
+    """Read exported backups back from the external location and check them against their signed manifests.
+
+    By default: copies not verified since export first, then the least recently verified, as many as the
+    byte budget allows. A damaged or missing copy raises the alert external-copy-damaged (exit 15).
+    """
+    from azsbackup.errors import InvalidValue
+    from azsbackup.model import human_size
+    from azsbackup.service.external_copies import Selection, run_verification
+    from azsbackup.state.config import parse_byte_size
+
+    if sum((verify_all, max_bytes is not None, backup_id is not None)) > 1:
+        raise InvalidValue(
+            field="--all/--max-bytes/--backup", value="more than one given", allowed="at most one of them"
+        )
+    budget = parse_byte_size("max-bytes", max_bytes) if max_bytes is not None else None
+    report = run_verification(app.controller(), app.events, Selection(backup_id, verify_all, budget))
+    doc = report.to_dict()
+    rows = [[c["backup_id"], c["result"], human_size(c["bytes"]), c["detail"] or ""] for c in doc["verified"]]
+    human = table(rows, ["BACKUP", "RESULT", "READ", "DETAIL"]) if rows else "no copies to verify"
+    app.result(doc, f"{human}\n{doc['not_selected']} copies left for later runs")
+    error = report.error
+    return int(error.exit_code if error is not None else ExitCode.OK)
+
+
+@location_group.command("copies")
+@pass_app
+def location_copies(app: App) -> None:
+    """List each backup's copy on the external location: when it was exported, last verified, and the result."""
+    from azsbackup.model import human_size
+    from azsbackup.service.external_copies import copies_document
+
+    doc = copies_document(app.controller())
+    rows = [
+        [
+            c["backup_id"],
+            human_size(c["size"]),
+            c["exported_at"] or "-",
+            c["verified_at"] or "never",
+            c["result"] or "-",
+        ]
+        for c in doc["copies"]
+    ]
+    app.result(doc, table(rows, ["BACKUP", "SIZE", "EXPORTED", "VERIFIED", "RESULT"]))
+
+
 def location_human(doc: dict[str, Any]) -> str:
     lines = [f"{'ok  ' if c['ok'] else 'FAIL'} {c['name']:<18} {c['detail']}" for c in doc["checks"]]
     if doc.get("error"):

@@ -228,6 +228,18 @@ CATALOGUE: dict[str, AlertDefinition] = {
             failure=True,
         ),
         _d(
+            "external-copy-damaged",
+            CRIT,
+            "A backup's copy on the external location is damaged",
+            "The copy of backup {{ backup_id }} on {{ path }} does not match its signed manifest when read back: "
+            "{{ error }}.",
+            "The copy in the internal store is not affected. Run 'azsbackup backup start' (PowerShell: "
+            "'Start-AzsBackup'): its export copies every damaged or missing backup again from the internal store, "
+            "and the scheduler verifies the new copy after its next backup (or check it at once with azsbackup "
+            "location verify --backup {{ backup_id }}; no cmdlet runs it). The alert closes when no copy is known "
+            "to be damaged. If copies keep getting damaged, check the file server's disks.",
+        ),
+        _d(
             "partial-backup",
             WARN,
             "Backup only partially completed because of an unexpected error",
@@ -361,6 +373,7 @@ COMPONENT: dict[str, str] = {
     "share-full": "external-location",
     "export-failed": "external-location",
     "share-almost-full": "external-location",
+    "external-copy-damaged": "external-location",
     "blob-unreachable": "external-location",
     "blob-connection-lost": "external-location",
     "blob-authentication-failed": "external-location",

@@ -227,7 +227,7 @@ def _back_up_component(
     file_name = component.name + ARCHIVE_SUFFIX
     result = ComponentResult(component.name, component.type, ComponentStatus.FAILED)
     try:
-        with controller.store.open_write(join(backup_id, file_name)) as out:
+        with controller.store.open_write(join(backup_id, file_name), read_back=True) as out:
             writer = ArchiveWriter(
                 out, backup_id=backup_id, component=component.name, recipients=recipients, progress=step.update
             )

@@ -111,8 +111,10 @@ def read_manifest(location: Location, backup_id: str) -> tuple[Manifest, SignerI
 
 
 def write_manifest(location: Location, manifest: Manifest, key: SigningKey) -> None:
-    """Sign and atomically publish ``manifest.json``: the step that makes a backup complete."""
-    with location.open_write(join(manifest.backup_id, MANIFEST)) as out:
+    """Sign and atomically publish ``manifest.json`` in the internal store: the step that makes a backup complete.
+
+    Read back before it is published, as every file of the internal store (docs/design.md)."""
+    with location.open_write(join(manifest.backup_id, MANIFEST), read_back=True) as out:
         out.write(encode_signed(manifest, key))
         out.commit()
 

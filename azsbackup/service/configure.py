@@ -86,6 +86,7 @@ def _validated_changes(update: ConfigUpdate) -> dict[str, Any]:
         check_frequency_hours,
         check_retention_days,
         check_username,
+        parse_byte_size,
     )
 
     changes: dict[str, Any] = {}
@@ -110,6 +111,10 @@ def _validated_changes(update: ConfigUpdate) -> dict[str, Any]:
     if update.blob_api_version is not UNSET:
         version = update.blob_api_version
         changes["blob_api_version"] = _check_blob_api_version(version) if version else None
+    if update.read_back is not UNSET:
+        changes["read_back"] = bool(update.read_back)
+    if update.verify_max_bytes is not UNSET:
+        changes["verify_max_bytes"] = parse_byte_size("verify-max-bytes", str(update.verify_max_bytes))
     if update.controller_name is not UNSET:
         changes["controller_name"] = check_controller_name(update.controller_name) if update.controller_name else None
     return changes
@@ -215,6 +220,8 @@ def configuration_document(controller: Controller) -> dict[str, Any]:
             "alertmanager": notifications.get("alertmanager") or [],
         },
         "controller_name": config["controller_name"] or host_name(),
+        "read_back": config["read_back"],
+        "verify_max_bytes": config["verify_max_bytes"],
         "last_backup": last,
         "next_backup": next_backup(controller.db, config["frequency_hours"]),
         "location_space": location_space(controller.db, config["path"]),

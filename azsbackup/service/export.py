@@ -2,9 +2,12 @@
 
 Layout on the external location: ``<path>/MASBackup/<backup-id>/<files>``,
 the folder name Azure Stack operators recognise. A backup is copied file by
-file through the location's atomic writer (temporary name, read-back SHA-256
-compared with the internal copy's manifest entry, rename) and its manifest
-last, so the share never shows an incomplete backup as complete.
+file through the location's atomic writer (temporary name, flush, rename; with
+``read_back`` configured, the file is read back and its SHA-256 compared with
+the signed manifest's before the rename) and its manifest last, so the share
+never shows an incomplete backup as complete. What proves a copy afterwards is
+the scheduled re-verification (:mod:`azsbackup.service.external_copies`); a copy
+it found damaged or missing is copied again by the next export.
 
 Catch-up: every run exports, oldest first, each complete internal backup
 that retention keeps and the share does not hold yet. A failed export is
@@ -100,10 +103,12 @@ def external_location(controller: Controller, *, create_root: bool = True) -> It
         location.close()
 
 
-def copy_backup(controller: Controller, backup_id: str, target: Location, events: EventSink) -> int:
+def copy_backup(
+    controller: Controller, backup_id: str, target: Location, events: EventSink, *, read_back: bool = False
+) -> int:
     """Copy one complete internal backup to ``target``; return the bytes copied."""
     manifest, _ = read_manifest(controller.store, backup_id)
-    # The signed manifest names each archive's SHA-256: the share's read-back is checked against it
+    # The signed manifest names each archive's SHA-256: the writer need not hash, a read-back is checked against it
     files: list[tuple[str, str | None, str | None, int]] = [
         (ref.file, component, ref.sha256, ref.size) for component, ref in archives_of(manifest)
     ]
@@ -116,7 +121,11 @@ def copy_backup(controller: Controller, backup_id: str, target: Location, events
             "Export", f"{backup_id}/{name}", index, len(files), component=component, bytes_total=size
         )
         try:
-            with step, controller.store.open_read(path) as src, target.open_write(path, expected_sha256=sha256) as dst:
+            with (
+                step,
+                controller.store.open_read(path) as src,
+                target.open_write(path, expected_sha256=sha256, read_back=read_back) as dst,
+            ):
                 while chunk := src.read(COPY_CHUNK):
                     dst.write(chunk)
                     step.advance(len(chunk))
@@ -162,9 +171,17 @@ def sync_external(controller: Controller, target: Location, keep: set[str], even
     what it changed, so the share traffic grows with the number of backups,
     not with its square.
     """
+    from azsbackup.service import external_copies
+
     present = complete_ids(target)
-    exported = export_pending(controller, target, events, keep, present)
+    path = controller.config().path or ""
+    external_copies.record_found(controller, path, present & keep)
+    # A copy the scheduled verification found damaged or missing is copied again (files overwritten, manifest last)
+    exported = export_pending(
+        controller, target, events, keep, present - external_copies.needing_export(controller, path)
+    )
     deleted = apply_retention_external(controller, target, present - keep, events)
+    external_copies.forget(controller, path, deleted)
     return SyncResult(exported, deleted, (present | set(exported)) - set(deleted))
 
 
@@ -172,9 +189,13 @@ def export_pending(
     controller: Controller, target: Location, events: EventSink, keep: set[str], present: set[str]
 ) -> list[str]:
     """Copy every backup in ``keep`` the target does not hold (``present``), oldest first."""
+    from azsbackup.service.external_copies import record_exported
+
+    config = controller.config()
     done = []
     for backup_id in sorted(keep - present):
-        copy_backup(controller, backup_id, target, events)
+        size = copy_backup(controller, backup_id, target, events, read_back=config.read_back)
+        record_exported(controller, config.path or "", backup_id, size)
         set_export_status(controller, backup_id, "Succeeded", None)
         done.append(backup_id)
         events.log(f"exported {backup_id}", backup_id=backup_id)

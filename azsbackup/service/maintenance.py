@@ -76,7 +76,7 @@ def _rekey_one(controller: Controller, backup_id: str, old_key: RSAPrivateKey, n
         new_name = f"{component.name}.{tag}{ARCHIVE_SUFFIX}"
         with (
             store.open_read(join(backup_id, ref.file)) as src,
-            store.open_write(join(backup_id, new_name)) as dst,
+            store.open_write(join(backup_id, new_name), read_back=True) as dst,
         ):
             rekey_archive(src, dst, old_key, [new_cert])
             written = dst.commit()

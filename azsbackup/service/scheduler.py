@@ -16,6 +16,11 @@ tests run the hour-based schedule end to end.
 Every wake-up also checks the conditions that need no backup to notice:
 the certificate expiring or expired, and no successful backup within the
 frequency.
+
+After each scheduled backup (and its export) the scheduler re-verifies copies
+on the external location, up to the configured byte budget
+(``verify_max_bytes``; 0 turns it off): see
+:mod:`azsbackup.service.external_copies`.
 """
 
 from __future__ import annotations
@@ -162,8 +167,22 @@ class Scheduler:
             self._run_backup()
         except Locked as exc:
             self._skipped(due, schedule, exc.message)
+            return
         except AzsBackupError as exc:  # recorded as a failed job with its alert by run_backup
             self.events.log(f"scheduled backup failed: {exc.message}", level="error", code=exc.code)
+        self._verify_external_copies()
+
+    def _verify_external_copies(self) -> None:
+        """Read back what the budget allows of the exported copies; a failure is logged (and recorded as a job)."""
+        from azsbackup.service.external_copies import Selection, run_verification
+
+        config = self.controller.config()
+        if not config.path or config.verify_max_bytes <= 0:
+            return
+        try:
+            run_verification(self.controller, self.events, Selection())
+        except AzsBackupError as exc:
+            self.events.log(f"scheduled verification failed: {exc.message}", level="error", code=exc.code)
 
     def _skipped(self, due: dt.datetime, schedule: Schedule, reason: str) -> None:
         from azsbackup.service.jobs import recorded_job

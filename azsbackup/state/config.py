@@ -25,6 +25,7 @@ from typing import Any
 from azsbackup.errors import InvalidValue
 from azsbackup.state.config_view import DEFAULT_FREQUENCY_HOURS as DEFAULT_FREQUENCY_HOURS
 from azsbackup.state.config_view import DEFAULT_RETENTION_DAYS as DEFAULT_RETENTION_DAYS
+from azsbackup.state.config_view import DEFAULT_VERIFY_MAX_BYTES as DEFAULT_VERIFY_MAX_BYTES
 from azsbackup.state.config_view import SETTINGS_KEY as SETTINGS_KEY
 from azsbackup.state.config_view import certificate_view
 
@@ -67,6 +68,10 @@ class BackupConfiguration:
     notifications: dict[str, Any] = field(default_factory=dict)
     controller_name: str | None = None
     """The name of this controller in metrics and alerts (None: the host name)."""
+    read_back: bool = False
+    """Export reads every file back from the external location and compares its SHA-256 before the rename."""
+    verify_max_bytes: int = DEFAULT_VERIFY_MAX_BYTES
+    """Bytes of exported backups the scheduled ``location verify`` reads back per run (0: none)."""
 
     @property
     def all_recipients(self) -> tuple[CertificateRef, ...]:
@@ -99,6 +104,22 @@ def check_retention_days(value: int) -> int:
     if value not in RETENTION_DAYS:
         raise InvalidValue(field="retention-days", value=value, allowed="a whole number of days from 2 to 14")
     return value
+
+
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_byte_size(field_name: str, value: str) -> int:
+    """A number of bytes, with an optional binary suffix K, M, G or T (``512M``, ``10G``); 0 is allowed."""
+    text = value.strip().upper().removesuffix("IB").removesuffix("B")
+    digits, unit = (text[:-1], text[-1]) if text and text[-1] in _SIZE_UNITS else (text, "")
+    if not digits.isdigit() or len(digits) > 15:
+        raise InvalidValue(
+            field=field_name,
+            value=repr(value),
+            allowed="a whole number of bytes, optionally with K, M, G or T (1024-based), e.g. 10G; 0 for none",
+        )
+    return int(digits) * _SIZE_UNITS[unit]
 
 
 def check_username(value: str) -> str:
@@ -201,6 +222,8 @@ class ConfigUpdate:
     blob_api_version: Any = UNSET  # "" goes back to the default
     notifications: NotificationUpdate | None = None
     controller_name: Any = UNSET
+    read_back: Any = UNSET
+    verify_max_bytes: Any = UNSET  # text, as given: "10G"
 
 
 def load(conn: sqlite3.Connection) -> BackupConfiguration:

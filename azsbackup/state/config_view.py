@@ -28,6 +28,8 @@ SETTINGS_KEY = "configuration"
 
 DEFAULT_FREQUENCY_HOURS = 12
 DEFAULT_RETENTION_DAYS = 7
+DEFAULT_VERIFY_MAX_BYTES = 10 << 30
+"""Bytes of exported backups the scheduled ``location verify`` reads back per run (docs/operations.md)."""
 
 SCHEDULE_ANCHOR_KEY = "scheduler.anchor"
 """``<ISO time of the first slot>|<frequency in seconds>``: where the scheduler's slots start."""
@@ -55,6 +57,8 @@ def defaults() -> dict[str, Any]:
         "blob_api_version": None,
         "notifications": {},
         "controller_name": None,
+        "read_back": False,
+        "verify_max_bytes": DEFAULT_VERIFY_MAX_BYTES,
     }
 
 

@@ -93,6 +93,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE backups ADD COLUMN format_version TEXT NOT NULL DEFAULT '1';
     """,
+    # 2 -> 3: each backup's copy on the external location, and when it was last read back and verified
+    """
+    CREATE TABLE external_copies (
+        location    TEXT NOT NULL,               -- the configured external path the copy is on
+        backup_id   TEXT NOT NULL,
+        size        INTEGER NOT NULL,            -- bytes a verification reads (archives and manifest)
+        exported_at TEXT,                        -- NULL: found on the location, exported before it was recorded
+        verified_at TEXT,                        -- NULL: not verified since it was (re-)exported
+        result      TEXT,                        -- Verified | Damaged | Missing; NULL: never verified
+        detail      TEXT,                        -- what did not match
+        PRIMARY KEY (location, backup_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,13 +7,20 @@ one conformance suite in ``tests/storage/test_conformance.py``:
 
 * :meth:`Location.open_write` returns an :class:`AtomicWriter`: data goes to
   a temporary name beside the final one (``<name>.partial-<random>``); on
-  :meth:`AtomicWriter.commit` the bytes are read back and their SHA-256
-  compared with what was written, then the file is renamed to its final
-  name. A reader never sees a partial file under a final name. After an
-  :meth:`AtomicWriter.abort` or a crash only a ``.partial-`` file is left,
-  which ``prune`` removes. A blob location has no temporary name: it stages
-  blocks, each checked by the service against its MD5, and publishes them with
-  one commit; until then nothing is listed (see ``azsbackup/storage/blob.py``).
+  :meth:`AtomicWriter.commit` it is flushed to stable storage and renamed to
+  its final name. A reader never sees a partial file under a final name.
+  After an :meth:`AtomicWriter.abort` or a crash only a ``.partial-`` file is
+  left, which ``prune`` removes. A blob location has no temporary name: it
+  stages blocks, each checked by the service against its MD5, and publishes
+  them with one commit; until then nothing is listed (see
+  ``azsbackup/storage/blob.py``).
+* ``read_back=True`` adds the inline check: before the file gets its name
+  (a blob: right after its commit, deleting it on a mismatch) it is read back
+  in full and its size and SHA-256 compared with what was written, or with
+  ``expected_sha256``; a difference raises
+  :class:`~azsbackup.errors.ChecksumMismatch` and publishes nothing. Without
+  it the writer reads nothing back and, when the caller names the SHA-256,
+  hashes nothing either: :attr:`WriteResult.sha256` is then the caller's.
 * read-after-write: a committed file is immediately visible to
   :meth:`open_read`, :meth:`stat` and :meth:`list`.
 * failures are raised as :class:`~azsbackup.errors.LocationError`
@@ -62,7 +69,7 @@ class AtomicWriter(Protocol):
     def write(self, data: bytes | bytearray | memoryview) -> int: ...
 
     def commit(self) -> WriteResult:
-        """Flush, read back and compare the SHA-256, then rename to the final name."""
+        """Flush (with ``read_back``: read back and compare the SHA-256), then rename to the final name."""
         ...
 
     def abort(self) -> None:
@@ -84,12 +91,13 @@ class Location(Protocol):
         """Where this is, for people and alerts (never contains a password)."""
         ...
 
-    def open_write(self, path: str, *, expected_sha256: str | None = None) -> AtomicWriter:
+    def open_write(self, path: str, *, expected_sha256: str | None = None, read_back: bool = False) -> AtomicWriter:
         """Start writing ``path`` under a temporary name.
 
         ``expected_sha256`` is the content's SHA-256 when the caller already
-        knows it (an archive named in a signed manifest): the read-back is
-        compared with it, and the writer does not hash the data on the way out.
+        knows it (an archive named in a signed manifest): the writer does not
+        hash the data on the way out, and a read-back is compared with it.
+        ``read_back`` reads the file back before it gets its name (see above).
         """
         ...
 

@@ -26,11 +26,13 @@ Proof of what landed
     the service computes the MD5 of what it received and refuses the block
     when they differ, so each stored block is the block sent. The block IDs
     name each block's index and MD5; after the commit the committed block list
-    (IDs and sizes, no data) is read back and compared with the list sent. The
-    SHA-256 of the bytes sent is compared with the expected one (the signed
-    manifest's) *before* the commit, and stored as the blob's ``sha256``
-    metadata. That is the blob counterpart of the share's read-back; see
-    ``docs/design.md``. CRC64 (REST 2019-02-02) would be cheaper than MD5, but
+    (IDs and sizes, no data) is read back and compared with the list sent.
+    That is the blob counterpart of the share's inline read-back; see
+    ``docs/design.md``. The blob's ``sha256`` metadata is the SHA-256 the
+    caller named (the signed manifest's), or that of the bytes sent when it
+    named none. With ``read_back`` the bytes sent are hashed and compared with
+    the named SHA-256 *before* the commit, and the published blob is read back
+    and compared after it (and deleted if it differs). CRC64 (REST 2019-02-02) would be cheaper than MD5, but
     Azurite answers it with FeatureNotSupported, so MD5 it is.
 
 Transfer
@@ -462,7 +464,7 @@ class BlobLocation:
 
     # --- the Location protocol ------------------------------------------------------------
 
-    def open_write(self, path: str, *, expected_sha256: str | None = None) -> BlobWriter:
+    def open_write(self, path: str, *, expected_sha256: str | None = None, read_back: bool = False) -> BlobWriter:
         name = self.blob_name(path)
         if not path.strip("/"):
             raise InvalidPath(location=self.display, detail="cannot write the location's root")
@@ -471,7 +473,7 @@ class BlobLocation:
             self.makedirs(folder)
         if self._folder_exists(path):
             raise LocationError(location=self.display, detail=f"write {path}: a folder has that name")
-        return BlobWriter(self, path, name, expected_sha256)
+        return BlobWriter(self, path, name, expected_sha256, read_back=read_back)
 
     def open_read(self, path: str) -> BinaryIO:
         properties = self._properties(path)
@@ -673,12 +675,17 @@ def _md5(data: bytes | memoryview) -> bytes:
 class BlobWriter:
     """Stages blocks in parallel (each with its Content-MD5) and commits them with one Put Block List."""
 
-    def __init__(self, location: BlobLocation, path: str, name: str, expected_sha256: str | None) -> None:
+    def __init__(
+        self, location: BlobLocation, path: str, name: str, expected_sha256: str | None, *, read_back: bool = False
+    ) -> None:
         self._location = location
         self._path = path
         self._client = location._container.get_blob_client(name)
         self._expected = expected_sha256
-        self._digest = hashlib.sha256()
+        self._read_back = read_back
+        # The SHA-256 of the data sent is needed to name it (none given) or to check it against the given one
+        # (read_back); otherwise the blocks' MD5s are the transfer's proof and the caller's SHA-256 its record.
+        self._digest = hashlib.sha256() if expected_sha256 is None or read_back else None
         self._size = 0
         self._buffer = bytearray()
         self._blocks: list[tuple[str, int]] = []
@@ -692,7 +699,8 @@ class BlobWriter:
             raise LocationError(location=self._location.display, detail="write after commit or abort")
         view = memoryview(data).cast("B")
         count = len(view)
-        self._digest.update(view)
+        if self._digest is not None:
+            self._digest.update(view)
         self._size += count
         size = self._location.block_size
         with self._failing():
@@ -735,10 +743,11 @@ class BlobWriter:
             raise
 
     def commit(self) -> WriteResult:
-        """Check the SHA-256, then publish: one Put Blob, or the staged blocks' Put Block List."""
+        """Check the SHA-256 (when hashed), then publish: one Put Blob, or the staged blocks' Put Block List;
+        with ``read_back``, read the published blob back and delete it if it differs."""
         if not self._open:
             raise LocationError(location=self._location.display, detail="commit after commit or abort")
-        digest = self._digest.hexdigest()
+        digest = self._digest.hexdigest() if self._digest is not None else (self._expected or "")
         metadata = {SHA256_METADATA: digest}
         with self._failing():
             if not self._staged:
@@ -753,7 +762,26 @@ class BlobWriter:
                 self._commit_blocks(metadata)
             self._open = False
             self._buffer.clear()
+        if self._read_back:
+            self._check_published(digest)
         return WriteResult(self._path, self._size, digest)
+
+    def _check_published(self, digest: str) -> None:
+        """Read the published blob back in full; one that differs from what was sent is deleted (a blob has no
+        temporary name to keep it under: the backup's manifest, written last, is not published either)."""
+        back = hashlib.sha256()
+        size = 0
+        with self._location.open_read(self._path) as reader:
+            while chunk := reader.read(READ_CHUNK):
+                back.update(chunk)
+                size += len(chunk)
+        if (size, back.hexdigest()) != (self._size, digest):
+            with contextlib.suppress(Exception):
+                self._location.delete(self._path)
+            raise ChecksumMismatch(
+                subject=f"{self._location.display}: {self._path}",
+                detail=f"read back {size} bytes with SHA-256 {back.hexdigest()}; sent {self._size} bytes, {digest}",
+            )
 
     def _check(self, digest: str) -> None:
         if self._expected is not None and digest != self._expected:

@@ -41,7 +41,7 @@ def _location_error(display: str, exc: OSError) -> LocationError:
 
 
 class LocalWriter:
-    """Writes ``<final>.partial-<random>``, reads it back as it goes, fsyncs, renames to ``<final>``.
+    """Writes ``<final>.partial-<random>``, fsyncs, renames to ``<final>``; with ``read_back``, reads it back first.
 
     The read-back goes through a second handle on the same file, a step behind
     the writes; at :meth:`commit` the rest is read back after the fsync, and
@@ -49,19 +49,23 @@ class LocalWriter:
     written (or the one the caller expects) before the file gets its name.
     """
 
-    def __init__(self, location: LocalLocation, final: Path, expected_sha256: str | None = None) -> None:
+    def __init__(
+        self, location: LocalLocation, final: Path, expected_sha256: str | None = None, *, read_back: bool = False
+    ) -> None:
         self._location = location
         self._final = final
         self._tmp = final.with_name(f"{final.name}{PARTIAL_MARKER}{secrets.token_hex(4)}")
         self._expected = expected_sha256
-        self._digest = hashlib.sha256()
+        self._digest = hashlib.sha256() if expected_sha256 is None else None
         self._read_back = hashlib.sha256()
         self._size = 0
         self._checked = 0
+        self._back: BinaryIO | None = None
         with location.translating_errors():
             final.parent.mkdir(parents=True, exist_ok=True)
             self._fh: BinaryIO | None = open(self._tmp, "xb")  # noqa: SIM115 - closed by commit/abort
-            self._back: BinaryIO | None = open(self._tmp, "rb")  # noqa: SIM115 - likewise
+            if read_back:
+                self._back = open(self._tmp, "rb")  # noqa: SIM115 - likewise
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._fh is None:
@@ -69,9 +73,9 @@ class LocalWriter:
         with self._location.translating_errors():
             self._fh.write(data)
             self._size += len(data)
-            if self._expected is None:
+            if self._digest is not None:
                 self._digest.update(data)
-            if self._size - self._checked >= READ_BACK_STEP:
+            if self._back is not None and self._size - self._checked >= READ_BACK_STEP:
                 self._fh.flush()
                 self._check_written()
         return len(data)
@@ -85,20 +89,25 @@ class LocalWriter:
     def commit(self) -> WriteResult:
         if self._fh is None:
             raise LocationError(location=self._location.display, detail="commit after commit or abort")
+        written = self._expected or (self._digest.hexdigest() if self._digest is not None else "")
         with self._location.translating_errors():
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
             self._fh = None
-            self._check_written()
-            digest = self._read_back.hexdigest()
-            if (self._checked, digest) != (self._size, self._expected or self._digest.hexdigest()):
-                self.abort()
-                raise ChecksumMismatch(subject=str(self._final), detail="read-back differs from what was written")
+            if self._back is not None:
+                self._check_written()
+                digest = self._read_back.hexdigest()
+                if (self._checked, digest) != (self._size, written):
+                    self.abort()
+                    raise ChecksumMismatch(
+                        subject=str(self._final),
+                        detail=f"read back {self._checked} bytes with SHA-256 {digest}; wrote {self._size}, {written}",
+                    )
             self._close_back()
             self._tmp.replace(self._final)
             fsync_dir(self._final.parent)
-        return WriteResult(self._location.relative(self._final), self._size, digest)
+        return WriteResult(self._location.relative(self._final), self._size, written)
 
     def _close_back(self) -> None:
         if self._back is not None:
@@ -150,8 +159,8 @@ class LocalLocation:
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def open_write(self, path: str, *, expected_sha256: str | None = None) -> LocalWriter:
-        return LocalWriter(self, self._path(path), expected_sha256)
+    def open_write(self, path: str, *, expected_sha256: str | None = None, read_back: bool = False) -> LocalWriter:
+        return LocalWriter(self, self._path(path), expected_sha256, read_back=read_back)
 
     def open_read(self, path: str) -> BinaryIO:
         target = self._path(path)

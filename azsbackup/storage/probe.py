@@ -269,7 +269,7 @@ def _probe_file(location: Location, report: ProbeReport) -> None:
         with writer, _step(report, "write"):
             writer.write(data)
             result = writer.commit()
-        report.add("write", True, f"wrote and committed {result.size} bytes; SHA-256 verified before publishing")
+        report.add("write", True, f"wrote, flushed and committed {result.size} bytes")
         with _step(report, "read back"), location.open_read(name) as back:
             digest = hashlib.sha256(back.read()).hexdigest()
         if digest != expected:

@@ -24,8 +24,9 @@ class Subtree:
     def display(self) -> str:
         return f"{self.base.display}/{self.prefix}"
 
-    def open_write(self, path: str, *, expected_sha256: str | None = None) -> AtomicWriter:
-        return _SubtreeWriter(self.base.open_write(self._p(path), expected_sha256=expected_sha256), path)
+    def open_write(self, path: str, *, expected_sha256: str | None = None, read_back: bool = False) -> AtomicWriter:
+        writer = self.base.open_write(self._p(path), expected_sha256=expected_sha256, read_back=read_back)
+        return _SubtreeWriter(writer, path)
 
     def open_read(self, path: str) -> BinaryIO:
         return self.base.open_read(self._p(path))

@@ -119,6 +119,8 @@ def _document_as_the_dataclasses_give_it(controller: Controller) -> dict[str, An
             "alertmanager": config.notifications.get("alertmanager") or [],
         },
         "controller_name": config.controller_name or host_name(),
+        "read_back": config.read_back,
+        "verify_max_bytes": config.verify_max_bytes,
     }
 
 
@@ -149,11 +151,15 @@ def test_the_lean_reading_gives_what_the_dataclasses_give(
         "http://am.example.test:9093",
         "--controller-name",
         "azs-ctl01",
+        "--read-back",
+        "--verify-max-bytes",
+        "512M",
     )
     controller = Controller(configured.home)
     lean = configuration_document(controller)
     assert lean == _document_as_the_dataclasses_give_it(controller)
     assert lean["recipient_certs"] and lean["notifications"]["smtp"]["port"] == 2525
+    assert (lean["read_back"], lean["verify_max_bytes"]) == (True, 512 << 20)
     assert config_view.load_document(controller.db) == json.loads(controller.config().to_json())
 
 

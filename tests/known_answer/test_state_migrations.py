@@ -49,6 +49,10 @@ def contents(conn: sqlite3.Connection) -> dict[str, Any]:
         "job_events": conn.execute("SELECT count(*) FROM job_events").fetchone()[0],
         "alerts": [{"id": i, "code": c, "state": s} for i, c, s in conn.execute("SELECT id, code, state FROM alerts")],
         "trusted_keys": [f for (f,) in conn.execute("SELECT fingerprint FROM trusted_keys")],
+        "external_copies": [
+            {"location": loc, "backup_id": b, "result": r}
+            for loc, b, r in conn.execute("SELECT location, backup_id, result FROM external_copies ORDER BY backup_id")
+        ],
     }
 
 
@@ -69,7 +73,9 @@ def test_a_state_database_of_an_earlier_schema_upgrades_with_everything_in_it(ve
     conn = state_db.connect(home / "state.db")
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == state_db.SCHEMA_VERSION
-        assert contents(conn) == {k: v for k, v in expected.items() if k != "schema_version"}
+        # Schema 3 records the external copies: none in a database from before it
+        held = {"external_copies": [], **{k: v for k, v in expected.items() if k != "schema_version"}}
+        assert contents(conn) == held
     finally:
         conn.close()
 
@@ -131,5 +137,25 @@ def test_backups_from_before_the_format_version_column_are_format_1(tmp_path: Pa
     conn = state_db.connect(tmp_path / "state.db")
     try:
         assert {v for (v,) in conn.execute("SELECT format_version FROM backups")} == {"1"}
+    finally:
+        conn.close()
+
+
+def test_copies_recorded_before_an_upgrade_keep_their_verification(tmp_path: Path) -> None:
+    """Schema 3 adds ``external_copies``: empty after upgrading a schema-2 database, and a schema-3 database
+    keeps when each copy was exported and verified, and the result."""
+    shutil.copyfile(fixture_of(2)[0], tmp_path / "state.db")
+    conn = state_db.connect(tmp_path / "state.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM external_copies").fetchone()[0] == 0
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(external_copies)")]
+        assert columns == ["location", "backup_id", "size", "exported_at", "verified_at", "result", "detail"]
+    finally:
+        conn.close()
+    shutil.copyfile(fixture_of(3)[0], tmp_path / "state3.db")
+    conn = state_db.connect(tmp_path / "state3.db")
+    try:
+        (row,) = conn.execute("SELECT * FROM external_copies").fetchall()
+        assert row["result"] == "Verified" and row["exported_at"] and row["verified_at"] and row["size"] > 0
     finally:
         conn.close()

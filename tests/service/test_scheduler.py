@@ -91,3 +91,30 @@ def test_idle_scheduler_stops_within_a_second_of_sigterm(configured: Engine, tmp
         started = time.monotonic()
         assert scheduler.stop() == 0
         assert time.monotonic() - started < 1.0
+
+
+def test_a_scheduled_backup_is_followed_by_the_verification_of_its_copy(configured: Engine, tmp_path: Path) -> None:
+    share = tmp_path / "external"
+    share.mkdir()
+    configured.run("config", "set", "--path", str(share), "--scheduler", "--frequency-hours", str(HOURS))
+    configured.run("scheduler", "status")
+    with fake_clock_scheduler(configured, tmp_path / "scheduler.log", "+5h x1") as scheduler:
+        wait_for(lambda: any(str(e.get("message", "")).endswith(": Verified") for e in scheduler.events()), timeout=60)
+    (backup_id,) = [b["id"] for b in configured.run("backup", "list").json["backups"]]
+    (copy,) = configured.run("location", "copies").json["copies"]
+    assert (copy["backup_id"], copy["result"]) == (backup_id, "Verified") and copy["verified_at"] >= copy["exported_at"]
+    kinds = [j["kind"] for j in reversed(configured.run("job", "list").json["jobs"])]
+    assert kinds == ["backup", "export", "verify"], kinds
+
+
+def test_no_verification_with_a_budget_of_zero(configured: Engine, tmp_path: Path) -> None:
+    share = tmp_path / "external"
+    share.mkdir()
+    configured.run("config", "set", "--path", str(share), "--scheduler", "--frequency-hours", str(HOURS))
+    configured.run("config", "set", "--verify-max-bytes", "0")
+    configured.run("scheduler", "status")
+    with fake_clock_scheduler(configured, tmp_path / "scheduler.log", "+5h x1") as scheduler:
+        wait_for(lambda: len(scheduler.finished_backups()) >= 1, timeout=60)
+        time.sleep(2)
+    assert [j["kind"] for j in configured.run("job", "list").json["jobs"]].count("verify") == 0
+    assert [c["verified_at"] for c in configured.run("location", "copies").json["copies"]] == [None]

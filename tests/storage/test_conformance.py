@@ -114,8 +114,12 @@ def location(place: Place) -> Iterator[Location]:
         loc.close()
 
 
-def put(location: Location, path: str, data: bytes) -> None:
-    with location.open_write(path) as writer:
+READ_BACK = pytest.mark.parametrize("read_back", [False, True], ids=["no-read-back", "read-back"])
+"""Writes are checked both ways: export's default (no read-back) and the inline read-back it can be set to."""
+
+
+def put(location: Location, path: str, data: bytes, *, read_back: bool = False) -> None:
+    with location.open_write(path, read_back=read_back) as writer:
         assert writer.write(data) == len(data)
         result = writer.commit()
     assert (result.path, result.size, result.sha256) == (path, len(data), hashlib.sha256(data).hexdigest())
@@ -195,18 +199,20 @@ def test_commit_after_commit_is_refused(location: Location) -> None:
     assert get(location, "once") == b"1"
 
 
-def test_commit_replaces_an_existing_file(location: Location) -> None:
-    put(location, "f.bin", b"one")
-    put(location, "f.bin", b"second")
+@READ_BACK
+def test_commit_replaces_an_existing_file(location: Location, read_back: bool) -> None:
+    put(location, "f.bin", b"one", read_back=read_back)
+    put(location, "f.bin", b"second", read_back=read_back)
     assert get(location, "f.bin") == b"second"
     assert names(location) == ["f.bin"]
 
 
-def test_an_empty_file_and_every_buffer_type(location: Location) -> None:
-    put(location, "empty", b"")
+@READ_BACK
+def test_an_empty_file_and_every_buffer_type(location: Location, read_back: bool) -> None:
+    put(location, "empty", b"", read_back=read_back)
     assert get(location, "empty") == b""
     assert location.stat("empty").size == 0
-    with location.open_write("buffers") as writer:
+    with location.open_write("buffers", read_back=read_back) as writer:
         assert writer.write(bytearray(b"ab")) == 2
         assert writer.write(memoryview(b"cdef")[1:]) == 3
         writer.commit()
@@ -336,10 +342,11 @@ def test_non_ascii_names(location: Location) -> None:
     assert location.stat("zürich-日本/ñ.bin").size == 6
 
 
-def test_a_multi_mib_file_round_trips_with_its_sha256(location: Location) -> None:
+@READ_BACK
+def test_a_multi_mib_file_round_trips_with_its_sha256(location: Location, read_back: bool) -> None:
     data = os.urandom(21 * 1024 * 1024 + 123)
     rng = random.Random(7)
-    with location.open_write("big/payload.bin") as writer:
+    with location.open_write("big/payload.bin", read_back=read_back) as writer:
         offset = 0
         while offset < len(data):  # pieces from 1 byte to 3 MiB, as a tar or an encryptor hands them over
             size = rng.choice([1, 4096, 65536, 1 << 20, 3 << 20, rng.randrange(1, 5 << 20)])
@@ -385,14 +392,39 @@ def test_failures_are_location_errors_never_a_library_exception(location: Locati
 
 
 def test_a_known_sha256_is_what_the_read_back_must_match(location: Location) -> None:
-    """Export passes the archive's SHA-256 from the signed manifest; a source that differs is refused."""
+    """Export passes the archive's SHA-256 from the signed manifest; with the read-back, a source that differs
+    is refused and nothing is published."""
     data = os.urandom(3 * 1024 * 1024 + 17)
-    with location.open_write("known.bin", expected_sha256=hashlib.sha256(data).hexdigest()) as writer:
+    with location.open_write("known.bin", expected_sha256=hashlib.sha256(data).hexdigest(), read_back=True) as writer:
         writer.write(data)
         assert writer.commit().sha256 == hashlib.sha256(data).hexdigest()
-    with location.open_write("forged.bin", expected_sha256=hashlib.sha256(b"other").hexdigest()) as writer:
+    forged = hashlib.sha256(b"other").hexdigest()
+    with location.open_write("forged.bin", expected_sha256=forged, read_back=True) as writer:
         writer.write(data)
         with pytest.raises(ChecksumMismatch):
             writer.commit()
     names = [entry.name for entry in location.list()]
     assert "known.bin" in names and not [name for name in names if name.startswith("forged.bin")]
+
+
+def test_without_the_read_back_a_known_sha256_is_the_record_and_nothing_is_hashed(location: Location) -> None:
+    """No read-back: the writer neither reads back nor hashes, and reports the SHA-256 it was given (the signed
+    manifest's); the scheduled verification of the external copies is what compares the bytes later."""
+    data = os.urandom((2 << 20) + 5)
+    named = hashlib.sha256(b"the manifest's").hexdigest()
+    with location.open_write("trusted.bin", expected_sha256=named) as writer:
+        writer.write(data)
+        assert (writer.commit().size, writer_sha(location, "trusted.bin")) == (
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+        )
+    with location.open_write("named.bin", expected_sha256=named) as writer:
+        writer.write(b"x")
+        assert writer.commit().sha256 == named
+    with location.open_write("unnamed.bin") as writer:
+        writer.write(data)
+        assert writer.commit().sha256 == hashlib.sha256(data).hexdigest(), "without one, what was written is hashed"
+
+
+def writer_sha(location: Location, path: str) -> str:
+    return hashlib.sha256(get(location, path)).hexdigest()

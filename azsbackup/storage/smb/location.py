@@ -253,8 +253,8 @@ class SmbLocation:
 
     # --- the Location protocol ------------------------------------------------------------------
 
-    def open_write(self, path: str, *, expected_sha256: str | None = None) -> SmbWriter:
-        return SmbWriter(self, "/".join(self._parts(path)), expected_sha256)
+    def open_write(self, path: str, *, expected_sha256: str | None = None, read_back: bool = False) -> SmbWriter:
+        return SmbWriter(self, "/".join(self._parts(path)), expected_sha256, read_back=read_back)
 
     def open_read(self, path: str) -> BinaryIO:
         return io.BufferedReader(open_reader(self, path), buffer_size=256 << 10)

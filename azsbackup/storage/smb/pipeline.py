@@ -179,15 +179,19 @@ class _WritePipe(_Pipe):
 
 
 class SmbWriter:
-    """Writes ``<final>.partial-<random>`` with requests in flight, reads it back, renames it to ``<final>``."""
+    """Writes ``<final>.partial-<random>`` with requests in flight, has the server flush it, renames it to
+    ``<final>``; with ``read_back``, reads it back and compares its SHA-256 before the rename."""
 
-    def __init__(self, location: Share, path: str, expected_sha256: str | None = None) -> None:
+    def __init__(
+        self, location: Share, path: str, expected_sha256: str | None = None, *, read_back: bool = False
+    ) -> None:
         self._location = location
         self._final = path
         directory = path.rpartition("/")[0]
         self._tmp = f"{path}{PARTIAL_MARKER}{secrets.token_hex(4)}"
         self._expected = expected_sha256
-        self._digest = hashlib.sha256()
+        self._digest = hashlib.sha256() if expected_sha256 is None else None
+        self._read_back = read_back
         self._size = 0
         self._sent = 0
         self._buffer = bytearray()
@@ -209,7 +213,7 @@ class SmbWriter:
             raise LocationError(location=self._location.display, detail="write after commit or abort")
         view = memoryview(data).cast("B")
         count = len(view)
-        if self._expected is None:  # a known SHA-256 spares hashing on the critical path
+        if self._digest is not None:  # a known SHA-256 spares hashing on the critical path
             self._digest.update(view)
         self._size += count
         pipe = self._pipe
@@ -245,7 +249,7 @@ class SmbWriter:
             raise
 
     def commit(self) -> WriteResult:
-        """Finish the writes, read the file back and compare its SHA-256, rename it to the final name."""
+        """Finish the writes (with ``read_back``: read the file back, compare its SHA-256), rename it."""
         pipe = self._pipe
         if pipe is None:
             raise LocationError(location=self._location.display, detail="commit after commit or abort")
@@ -255,19 +259,20 @@ class SmbWriter:
                 self._buffer.clear()
             pipe.finish()
             self._pipe = None
-        with self._failing("read back", self._tmp):
-            size, digest = self._read_back()
-            expected = (self._size, self._expected or self._digest.hexdigest())
-            if (size, digest) != expected:
-                raise ChecksumMismatch(
-                    subject=f"{self._location.display}: {self._final}",
-                    detail=f"read back {size} bytes with SHA-256 {digest}; wrote {expected[0]} bytes, {expected[1]}",
-                )
+        written = self._expected or (self._digest.hexdigest() if self._digest is not None else "")
+        if self._read_back:
+            with self._failing("read back", self._tmp):
+                size, digest = self._hash_back()
+                if (size, digest) != (self._size, written):
+                    raise ChecksumMismatch(
+                        subject=f"{self._location.display}: {self._final}",
+                        detail=f"read back {size} bytes with SHA-256 {digest}; wrote {self._size} bytes, {written}",
+                    )
         with self._failing("rename", self._tmp):
             self._location.replace(self._tmp, self._final)
-        return WriteResult(self._final, size, digest)
+        return WriteResult(self._final, self._size, written)
 
-    def _read_back(self) -> tuple[int, str]:
+    def _hash_back(self) -> tuple[int, str]:
         digest = hashlib.sha256()
         size = 0
         reader = open_reader(self._location, self._tmp)
