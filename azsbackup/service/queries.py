@@ -23,7 +23,6 @@ from azsbackup.osutil import IS_WINDOWS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Mapping
     from typing import Any
 
@@ -76,21 +75,39 @@ def backup_document(
     return doc
 
 
-def _backup_of_row(row: sqlite3.Row, trusted: set[str], *, with_components: bool) -> dict[str, Any]:
+BACKUP_COLUMNS = (
+    "id, status, created, duration_s, trigger, signer, size, stored_size, format_version, export_status, export_error"
+)
+"""The columns of the ``backups`` table a backup's document is built from (``components`` aside)."""
+
+
+def _backup_of_values(values: tuple[Any, ...], trusted: set[str], components: str | None) -> dict[str, Any]:
+    """A backup's document from :data:`BACKUP_COLUMNS`, in that order, and its components (JSON text) if shown."""
+    backup_id, status, created, duration_s, trigger, signer, size, stored_size, version, export, error = values
     return backup_document(
-        id=row["id"],
-        status=row["status"],
-        created=row["created"],
-        duration_s=row["duration_s"],
-        trigger=row["trigger"],
-        signer=row["signer"],
-        trusted=row["signer"] in trusted,
-        size=row["size"],
-        stored_size=row["stored_size"],
-        format_version=row["format_version"],
-        export={"status": row["export_status"], "path": None, "error": row["export_error"]},
-        components=json.loads(row["components"]) if with_components else None,
+        id=backup_id,
+        status=status,
+        created=created,
+        duration_s=duration_s,
+        trigger=trigger,
+        signer=signer,
+        trusted=signer in trusted,
+        size=size,
+        stored_size=stored_size,
+        format_version=version,
+        export={"status": export, "path": None, "error": error},
+        components=None if components is None else json.loads(components),
     )
+
+
+def _plain_rows(controller: Controller, query: str, *parameters: str) -> list[tuple[Any, ...]]:
+    """Rows as tuples: a listing of every backup builds no :class:`sqlite3.Row` for each."""
+    cursor = controller.db.cursor()
+    cursor.row_factory = None
+    try:
+        return cursor.execute(query, parameters).fetchall()
+    finally:
+        cursor.close()
 
 
 def listed_signers(controller: Controller) -> set[str]:
@@ -115,19 +132,39 @@ def _store_matches_catalogue(controller: Controller) -> bool:
     from azsbackup.service.controller import STORE_DIR
 
     try:
-        with os.scandir(controller.home / STORE_DIR) as entries:
-            in_store = {
-                e.name
-                for e in entries
-                # os.path rather than a Path per entry: this runs once for every backup on every listing.
-                if e.is_dir(follow_symlinks=False) and os.path.exists(os.path.join(e.path, MANIFEST))  # noqa: PTH110,PTH118
-            }
+        in_store = _complete_folders(str(controller.home / STORE_DIR))
     except FileNotFoundError:
         in_store = set()
     except OSError:
         return False
-    known = {row["id"] for row in controller.db.execute("SELECT id FROM backups")}
+    known = {row[0] for row in _plain_rows(controller, "SELECT id FROM backups")}
     return in_store == known
+
+
+def _complete_folders(store: str) -> set[str]:
+    """The folders of ``store`` that hold a manifest (what :func:`catalog.complete_ids` gives for a valid id).
+
+    ``os.path`` and, where the platform has it, a directory descriptor rather
+    than a Path for each entry: this runs for every backup on every listing.
+    """
+    if os.stat not in os.supports_dir_fd or os.scandir not in os.supports_fd:  # Windows
+        with os.scandir(store) as entries:
+            folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        return {os.path.basename(f) for f in folders if os.path.exists(os.path.join(f, MANIFEST))}  # noqa: PTH110,PTH118,PTH119
+    descriptor = os.open(store, os.O_RDONLY)
+    try:
+        with os.scandir(descriptor) as entries:
+            names = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+        complete = set()
+        for name in names:
+            try:
+                os.stat(f"{name}/{MANIFEST}", dir_fd=descriptor)
+            except OSError:
+                continue
+            complete.add(name)
+        return complete
+    finally:
+        os.close(descriptor)
 
 
 def current_catalogue(controller: Controller) -> None:
@@ -141,22 +178,24 @@ def current_catalogue(controller: Controller) -> None:
 def backup_list(controller: Controller) -> dict[str, Any]:
     """``backup list``: every complete backup in the internal store, oldest first, without components."""
     current_catalogue(controller)
-    rows = controller.db.execute("SELECT * FROM backups ORDER BY id").fetchall()
+    rows = _plain_rows(controller, f"SELECT {BACKUP_COLUMNS} FROM backups ORDER BY id")  # noqa: S608 - fixed text
     trusted = listed_signers(controller) if rows else set()
-    return {"schema": SCHEMA, "backups": [_backup_of_row(r, trusted, with_components=False) for r in rows]}
+    return {"schema": SCHEMA, "backups": [_backup_of_values(r, trusted, None) for r in rows]}
 
 
 def backup_show(controller: Controller, backup_id: str) -> dict[str, Any]:
     """``backup show ID``: one backup with its components."""
     current_catalogue(controller)
-    row = controller.db.execute("SELECT * FROM backups WHERE id = ?", (backup_id,)).fetchone()
-    if row is None:
+    query = f"SELECT {BACKUP_COLUMNS}, components FROM backups WHERE id = ?"  # noqa: S608 - fixed text
+    rows = _plain_rows(controller, query, backup_id)
+    if not rows:
         from azsbackup.errors import NotFound
         from azsbackup.model import check_backup_id
 
         check_backup_id(backup_id)  # a malformed id is told as such, not as a backup that is missing
         raise NotFound(kind="backup", name=backup_id, how="azsbackup backup list")
-    return {"schema": SCHEMA, **_backup_of_row(row, listed_signers(controller), with_components=True)}
+    *values, components = rows[0]
+    return {"schema": SCHEMA, **_backup_of_values(tuple(values), listed_signers(controller), components)}
 
 
 # --- jobs ------------------------------------------------------------------------------------------------
@@ -240,14 +279,13 @@ def job_list(
         clauses.append("started >= ?")
         params.append(_since(since))
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = controller.db.execute(
-        f"SELECT * FROM jobs {where} ORDER BY started DESC, rowid DESC",  # noqa: S608 - clauses are fixed strings
-        params,
-    ).fetchall()
-    jobs = [job_view(r) for r in rows]
-    if status:
-        jobs = [j for j in jobs if j["status"] == status]
-    return {"schema": SCHEMA, "jobs": jobs[offset : offset + limit], "total": len(jobs)}
+    query = f"SELECT * FROM jobs {where} ORDER BY started DESC, rowid DESC"  # noqa: S608 - clauses are fixed strings
+    if status:  # the status shown is decided per job (a dead Running job is Interrupted): filter the views
+        jobs = [j for j in map(job_view, controller.db.execute(query, params)) if j["status"] == status]
+        return {"schema": SCHEMA, "jobs": jobs[offset : offset + limit], "total": len(jobs)}
+    total = controller.db.execute(f"SELECT count(*) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
+    page = controller.db.execute(f"{query} LIMIT ? OFFSET ?", [*params, limit, offset])
+    return {"schema": SCHEMA, "jobs": [job_view(r) for r in page], "total": total}
 
 
 # --- alerts ----------------------------------------------------------------------------------------------
