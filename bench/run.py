@@ -290,10 +290,31 @@ def bench_startup(b: Bench) -> None:
     # An installed engine starts from compiled bytecode (pip compiles it at install time); a source
     # checkout run with PYTHONDONTWRITEBYTECODE would otherwise compile every module on every start.
     compileall.compile_dir(Path(azsbackup.__file__).parent, quiet=1)
-    for name, words in STARTUP_QUERIES.items():
-        argv = [*azs, "--json", *(w.format(id=middle) for w in words)]
-        b.record(name, lambda _, argv=argv: run_short(argv, env=env))
-    b.record("python -c pass", lambda _: run_short([sys.executable, "-c", "pass"]))
+    commands = {
+        name: [*azs, "--json", *(w.format(id=middle) for w in words)] for name, words in STARTUP_QUERIES.items()
+    }
+    commands["python -c pass"] = [sys.executable, "-c", "pass"]
+    runs = [run_short_interleaved(commands, env=env) for _ in range(b.runs)]
+    for name in commands:
+        b.record(name, lambda index, name=name: runs[index][name])
+
+
+def run_short_interleaved(
+    commands: dict[str, list[str]], *, env: dict[str, str], repeats: int = 25
+) -> dict[str, Sample]:
+    """:func:`run_short` for several commands taking turns, so that a ratio between two of them
+    compares runs made under the same load (this machine's load changes from minute to minute)."""
+    measured = {name: run_measured(argv, env=env) for name, argv in commands.items()}
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, argv in commands.items():
+            started = time.perf_counter()
+            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            walls[name].append(time.perf_counter() - started)
+    return {
+        name: Sample(statistics.median(walls[name]), measured[name].cpu_s, measured[name].max_rss_kib)
+        for name in commands
+    }
 
 
 def run_share(b: Bench) -> None:
