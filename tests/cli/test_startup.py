@@ -452,3 +452,22 @@ def test_job_times_are_read_as_the_model_reads_them(text: str | None) -> None:
     from azsbackup.service.queries import _moment
 
     assert _moment(text) == parse_iso(text)
+
+
+def test_both_ways_of_reading_the_store_find_the_same_backups(
+    busy: Busy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The descriptor-relative reading (POSIX) and the portable one (Windows) give what catalog.complete_ids gives."""
+    from azsbackup.service.catalog import complete_ids
+    from azsbackup.service.queries import _complete_folders
+    from azsbackup.storage.local import LocalLocation
+
+    store = tmp_path / "store"
+    shutil.copytree(busy.engine.home / "store", store, symlinks=True)
+    (store / "20200101T000000.000Z-0000abcd").mkdir()  # a backup being written: no manifest yet
+    (store / "20200101T000000.000Z-0000abce").write_text("a file, not a folder")
+    expected = complete_ids(LocalLocation(store))
+    assert busy.warned in expected
+    assert _complete_folders(str(store)) == expected
+    monkeypatch.setattr(os, "supports_dir_fd", set())
+    assert _complete_folders(str(store)) == expected
