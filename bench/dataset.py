@@ -1,12 +1,19 @@
 """Deterministic benchmark dataset: the mix an infrastructure controller holds.
 
-    python bench/dataset.py OUT_DIR --size-mib 1024 [--seed 1]
+    python bench/dataset.py OUT_DIR --size-mib 1024 [--seed 1] [--profile mixed|small-files]
 
-Proportions of the total size: 30 % logs/text, 15 % JSON documents, 10 % a
-SQLite database, 25 % incompressible binary in a few large files, 10 %
-already-compressed files (zstd), 10 % many small files (about 10 000 for
-1 GiB) in nested directories. The same arguments always produce the same
-bytes.
+Profiles (proportions of the total size):
+
+* ``mixed`` (the default): 30 % logs/text, 15 % JSON documents, 10 % a SQLite
+  database, 25 % incompressible binary in a few large files, 10 %
+  already-compressed files (zstd), 10 % many small files (about 10 000 for
+  1 GiB) in nested directories;
+* ``small-files``: 35 % in files of 1–16 KiB (about 43 000 for 1 GiB: configuration
+  text, JSON and random bytes) three directories deep, 25 % logs/text, 10 % JSON,
+  5 % SQLite, 15 % incompressible binary, 10 % already compressed: where the
+  cost per file, not per byte, decides.
+
+The same arguments always produce the same bytes.
 """
 
 from __future__ import annotations
@@ -104,9 +111,13 @@ def sqlite_db(path: Path, size: int, rng: random.Random) -> None:
     db.close()
 
 
-def generate(out: Path, size_mib: int, seed: int = 1) -> None:
-    rng = random.Random(seed)
-    total = size_mib * MIB
+def generate(out: Path, size_mib: int, seed: int = 1, profile: str = "mixed") -> None:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown dataset profile {profile!r}; known: {', '.join(PROFILES)}")
+    PROFILES[profile](out, size_mib * MIB, random.Random(seed))
+
+
+def _mixed(out: Path, total: int, rng: random.Random) -> None:
     write_chunked(out / "logs" / "controller.log", int(total * 0.30), text_lines, rng)
     write_chunked(out / "config" / "inventory.json", int(total * 0.15), json_doc, rng)
     sqlite_db(out / "db" / "quota.db", int(total * 0.10), rng)
@@ -123,13 +134,57 @@ def generate(out: Path, size_mib: int, seed: int = 1) -> None:
         path.write_bytes(body.encode()[: rng.randint(2000, 18000)])
 
 
+SMALL_MIN = 1024
+SMALL_MAX = 16 * 1024
+SMALL_SHARE = 0.35
+"""The small-files profile's share of the total size in files of SMALL_MIN..SMALL_MAX bytes."""
+
+
+def small_file_count(total: int) -> int:
+    """How many small files the small-files profile writes for ``total`` bytes (sizes average 8.5 KiB)."""
+    return max(10, int(total * SMALL_SHARE) // ((SMALL_MIN + SMALL_MAX) // 2))
+
+
+def _small_files(out: Path, total: int, rng: random.Random) -> None:
+    write_chunked(out / "logs" / "controller.log", int(total * 0.25), text_lines, rng)
+    write_chunked(out / "config" / "inventory.json", int(total * 0.10), json_doc, rng)
+    sqlite_db(out / "db" / "quota.db", int(total * 0.05), rng)
+    big = int(total * 0.15)
+    for index in range(3):
+        write_chunked(out / "images" / f"disk-{index}.bin", big // 3, random_bytes, rng)
+    write_chunked(out / "archives" / "old-logs.zst", int(total * 0.10), compressed, rng)
+    text = text_lines(rng, 4 * MIB)  # small files are slices of it (and of JSON, and random bytes)
+    documents = json_doc(rng, 4 * MIB)
+    made: set[Path] = set()
+    for index in range(small_file_count(total)):
+        folder = out / "small" / f"site{index % 7}" / f"role{index % 13:02d}" / f"node{index % 29:02d}"
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        size = rng.randint(SMALL_MIN, SMALL_MAX)
+        kind = index % 10
+        if kind < 6:
+            start = rng.randrange(len(text) - size)
+            name, body = f"item-{index:06d}.conf", text[start : start + size]
+        elif kind < 9:
+            start = rng.randrange(len(documents) - size)
+            name, body = f"item-{index:06d}.json", documents[start : start + size]
+        else:
+            name, body = f"item-{index:06d}.bin", rng.randbytes(size)
+        (folder / name).write_bytes(body)
+
+
+PROFILES = {"mixed": _mixed, "small-files": _small_files}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="mixed")
     args = parser.parse_args()
-    generate(args.out, args.size_mib, args.seed)
+    generate(args.out, args.size_mib, args.seed, args.profile)
 
 
 if __name__ == "__main__":

@@ -130,16 +130,17 @@ def backup_list_human(doc: dict[str, Any]) -> str:
 @pass_app
 def backup_list(app: App, external: bool) -> None:
     """List complete backups, oldest first."""
-    from azsbackup.service.catalog import list_backups, list_document, list_location
-    from azsbackup.service.export import external_location
+    from azsbackup.service.queries import backup_list as list_query
 
     controller = app.controller()
     if external:
+        from azsbackup.service.catalog import list_document, list_location
+        from azsbackup.service.export import external_location
+
         with external_location(controller, create_root=False) as location:  # read-only access is enough
-            records = list_location(controller, location)
+            doc = list_document(list_location(controller, location))
     else:
-        records = list_backups(controller)
-    doc = list_document(records)
+        doc = list_query(controller)  # the lean start (azsbackup/fastpath.py) runs the same query
     app.result(doc, backup_list_human(doc))
 
 
@@ -148,10 +149,9 @@ def backup_list(app: App, external: bool) -> None:
 @pass_app
 def backup_show(app: App, backup_id: str) -> None:
     """Show one backup with its components."""
-    from azsbackup.service.catalog import get_backup
+    from azsbackup.service.queries import backup_show as show_query
 
-    record = get_backup(app.controller(), backup_id)
-    doc = {"schema": SCHEMA, **record.to_dict()}
+    doc = show_query(app.controller(), backup_id)  # the lean start (azsbackup/fastpath.py) runs the same query
     app.result(doc, backup_human(doc))
 
 

@@ -9,9 +9,7 @@ import click
 
 from azsbackup.cli.app import App, pass_app, table
 from azsbackup.errors import ExitCode
-
-JOB_KINDS = ["backup", "export", "prune", "verify", "restore", "rekey"]
-JOB_STATUSES = ["Running", "Succeeded", "PartialSucceeded", "Failed", "Skipped", "Interrupted"]
+from azsbackup.service.queries import JOB_KINDS, JOB_PAGE_DEFAULT, JOB_PAGE_MAX, JOB_STATUSES
 
 
 @click.group("job")
@@ -23,14 +21,17 @@ def job_group() -> None:
 @click.option("--kind", type=click.Choice(JOB_KINDS), help="Only jobs of this kind.")
 @click.option("--status", type=click.Choice(JOB_STATUSES), help="Only jobs with this status.")
 @click.option("--since", help="Only jobs started at or after this ISO 8601 time.")
-@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="Page size.")
+@click.option(
+    "--limit", type=click.IntRange(1, JOB_PAGE_MAX), default=JOB_PAGE_DEFAULT, show_default=True, help="Page size."
+)
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Jobs to skip (paging).")
 @pass_app
 def job_list(app: App, kind: str | None, status: str | None, since: str | None, limit: int, offset: int) -> None:
     """List jobs, newest first."""
-    from azsbackup.service.jobs import list_jobs
+    from azsbackup.service.queries import job_list as list_query
 
-    doc = list_jobs(app.controller(), kind=kind, status=status, since=since, limit=limit, offset=offset)
+    # The lean start (azsbackup/fastpath.py) runs the same query.
+    doc = list_query(app.controller(), kind=kind, status=status, since=since, limit=limit, offset=offset)
     app.result(doc, jobs_human(doc))
 
 
@@ -72,9 +73,9 @@ def alert_group() -> None:
 @pass_app
 def alert_list(app: App, include_closed: bool) -> None:
     """List active alerts (with --all, closed ones too)."""
-    from azsbackup.service.alerting import list_alerts
+    from azsbackup.service.queries import alert_list as list_query
 
-    doc = list_alerts(app.controller(), include_closed=include_closed)
+    doc = list_query(app.controller(), include_closed=include_closed)  # the lean start runs the same query
     app.result(doc, alerts_human(doc))
 
 

@@ -34,9 +34,18 @@ _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 
 
+_PASCAL: dict[str, str] = {}
+"""Names already converted: a listing converts the same few keys for every one of its objects."""
+
+
 def pascal(key: str) -> str:
     """``exit_code`` → ``ExitCode``: the generic PowerShell name of an engine key."""
-    return "".join(part[:1].upper() + part[1:] for part in key.split("_"))
+    name = _PASCAL.get(key)
+    if name is None:
+        name = "".join(part[:1].upper() + part[1:] for part in key.split("_"))
+        if len(_PASCAL) < 4096:  # engine keys are few; a document's own keys (notifications) may not be
+            _PASCAL[key] = name
+    return name
 
 
 def snake(name: str) -> str:
@@ -174,12 +183,14 @@ class Shape:
     so a field the engine adds later reaches PowerShell and comes back unchanged.
     """
 
-    __slots__ = ("derived", "fields", "type_name")
+    __slots__ = ("derived", "fields", "known_keys", "type_name")
 
     def __init__(self, type_name: str, fields: tuple[Field, ...], derived: tuple[Derived, ...] = ()) -> None:
         self.type_name = type_name
         self.fields = fields
         self.derived = derived
+        self.known_keys = frozenset(f.key for f in fields) | {"schema"}
+        _check_one_name_per_property(type_name, [f.name for f in fields] + [d.name for d in derived])
 
     @property
     def dates(self) -> list[str]:
@@ -192,11 +203,13 @@ class Shape:
 
     def to_object(self, document: Document) -> Document:
         """The PowerShell object for one engine document (or list item)."""
-        known = {f.key for f in self.fields} | {"schema"}
         pairs = [(f.name, f.to_property(document.get(f.key))) for f in self.fields]
         pairs += [(d.name, d.compute(document)) for d in self.derived]
-        pairs += [(pascal(key), generic_object(value)) for key, value in document.items() if key not in known]
-        _check_one_name_per_property(self.type_name, [name for name, _ in pairs])
+        known = self.known_keys
+        generic = [(pascal(key), generic_object(value)) for key, value in document.items() if key not in known]
+        if generic:  # the shape's own names were checked when it was made
+            pairs += generic
+            _check_one_name_per_property(self.type_name, [name for name, _ in pairs])
         return dict(pairs)
 
     def to_document(self, obj: Document, *, top_level: bool = False) -> Document:

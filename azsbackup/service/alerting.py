@@ -12,35 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from azsbackup.errors import AzsBackupError, NotFound
 from azsbackup.events import EventSink
-from azsbackup.model import SCHEMA, iso, parse_iso, utc_now
+from azsbackup.model import iso, parse_iso, utc_now
 from azsbackup.monitoring.alerts import CATALOGUE, FAILURE_CODES, render
 from azsbackup.service.controller import Controller
+from azsbackup.service.queries import alert_list, alert_view
 from azsbackup.state.db import transaction
 
 Notifier = Callable[[str, dict[str, Any]], None]
 """Called with ("raised" | "closed", the alert document)."""
-
-
-def _alert_view(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "code": row["code"],
-        "severity": row["severity"],
-        "state": row["state"],
-        "title": row["title"],
-        "description": row["description"],
-        "remediation": row["remediation"],
-        "first_seen": row["first_seen"],
-        "last_seen": row["last_seen"],
-        "count": row["count"],
-        "closed": row["closed"],
-    }
 
 
 def raise_alert(
@@ -80,7 +64,7 @@ def raise_alert(
                 (rendered.description, rendered.remediation, json.dumps(facts, default=str), now, row["id"]),
             )
             alert_id, opened = row["id"], False
-        doc = _alert_view(db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone())
+        doc = alert_view(db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone())
     events.emit({"type": "alert", "action": "raised" if opened else "updated", "code": code, "id": alert_id})
     if opened:
         _notify(notifiers, "raised", doc, events)
@@ -102,7 +86,7 @@ def close_alerts(
         rows = [r for r in db.execute("SELECT * FROM alerts WHERE state = 'Active'") if r["code"] in codes]
         for row in rows:
             db.execute("UPDATE alerts SET state = 'Closed', closed = ? WHERE id = ?", (now, row["id"]))
-        closed = [_alert_view(db.execute("SELECT * FROM alerts WHERE id = ?", (r["id"],)).fetchone()) for r in rows]
+        closed = [alert_view(db.execute("SELECT * FROM alerts WHERE id = ?", (r["id"],)).fetchone()) for r in rows]
     for doc in closed:
         events.emit({"type": "alert", "action": "closed", "code": doc["code"], "id": doc["id"]})
         _notify(notifiers, "closed", doc, events)
@@ -120,13 +104,7 @@ def close_alert_by_id(controller: Controller, alert_id: int, events: EventSink) 
     if row is None or row["state"] != "Active":
         raise NotFound(kind="active alert", name=str(alert_id), how="azsbackup alert list")
     close_alerts(controller, {row["code"]}, events)
-    return _alert_view(controller.db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone())
-
-
-def list_alerts(controller: Controller, *, include_closed: bool = False) -> dict[str, Any]:
-    where = "" if include_closed else " WHERE state = 'Active'"
-    query = f"SELECT * FROM alerts{where} ORDER BY id"  # noqa: S608 - fixed strings only
-    return {"schema": SCHEMA, "alerts": [_alert_view(r) for r in controller.db.execute(query)]}
+    return alert_view(controller.db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone())
 
 
 def alert_code_for(error: AzsBackupError) -> str:
@@ -179,7 +157,7 @@ def resend_to_alertmanager(controller: Controller, events: EventSink) -> int:
     from azsbackup.monitoring.notify import NotificationError
 
     urls = controller.config().notifications.get("alertmanager")
-    active = list_alerts(controller)["alerts"]
+    active = alert_list(controller)["alerts"]
     if not urls or not active:
         return 0
     try:

@@ -19,10 +19,10 @@ from azsbackup.crypto.signing import SigningKey
 from azsbackup.errors import AzsBackupError, FormatError, NotFound, Untrusted
 from azsbackup.model import SCHEMA, check_backup_id
 from azsbackup.service.controller import Controller
+from azsbackup.service.queries import MANIFEST as MANIFEST
+from azsbackup.service.queries import backup_document
 from azsbackup.state.db import transaction
 from azsbackup.storage.base import Location, join
-
-MANIFEST = "manifest.json"
 
 
 @dataclass
@@ -44,22 +44,20 @@ class BackupRecord:
     """The archive format version of the backup's manifest (Azure Stack's BackupDataVersion)."""
 
     def to_dict(self, *, with_components: bool = True) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status,
-            "created": self.created,
-            "duration_s": round(self.duration_s, 3),
-            "trigger": self.trigger,
-            "signer": self.signer,
-            "trusted": self.trusted,
-            "size": self.size,
-            "stored_size": self.stored_size,
-            "format_version": self.format_version,
-            "export": self.export,
-        }
-        if with_components:
-            doc["components"] = self.components
-        return doc
+        return backup_document(
+            id=self.id,
+            status=self.status,
+            created=self.created,
+            duration_s=self.duration_s,
+            trigger=self.trigger,
+            signer=self.signer,
+            trusted=self.trusted,
+            size=self.size,
+            stored_size=self.stored_size,
+            format_version=self.format_version,
+            export=self.export,
+            components=self.components if with_components else None,
+        )
 
 
 def component_view(manifest: Manifest) -> list[dict[str, Any]]:

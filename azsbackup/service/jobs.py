@@ -4,7 +4,8 @@ A job row is written when the operation starts (status ``Running``) and
 completed when it ends, with its events (JSON lines) stored beside it. A job
 whose process died keeps ``Running`` in the table; readers show it as
 ``Interrupted`` when its process is gone, so history never claims a dead
-backup is still running.
+backup is still running. Listing jobs is one of the start-up-sensitive queries
+(:func:`azsbackup.service.queries.job_list`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from azsbackup.errors import AzsBackupError, InvalidValue, NotFound
+from azsbackup.errors import AzsBackupError, NotFound
 from azsbackup.events import Event, EventSink, where_raised
-from azsbackup.model import SCHEMA, Trigger, iso, new_backup_id, parse_iso, utc_now
-from azsbackup.osutil import IS_WINDOWS
+from azsbackup.model import SCHEMA, Trigger, iso, new_backup_id, utc_now
 from azsbackup.service.controller import Controller
+from azsbackup.service.queries import job_view
 from azsbackup.state.db import transaction
 
 PROGRESS_INTERVAL_S = 1.0
@@ -109,82 +110,6 @@ class _EventRecorder:
         )
 
 
-def _pid_alive(pid: int) -> bool:
-    if IS_WINDOWS:  # pragma: no cover - os.kill(pid, 0) would send CTRL_C_EVENT there
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-def _effective_status(row: Any) -> str:
-    if row["status"] != "Running":
-        return str(row["status"])
-    owner = json.loads(row["result"] or "{}")
-    if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int) and not _pid_alive(owner["pid"]):
-        return "Interrupted"
-    return "Running"
-
-
-def _job_view(row: Any) -> dict[str, Any]:
-    started, ended = parse_iso(row["started"]), parse_iso(row["ended"])
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "trigger": row["trigger"],
-        "status": _effective_status(row),
-        "started": row["started"],
-        "ended": row["ended"],
-        "duration_s": round((ended - started).total_seconds(), 3) if started and ended else None,
-        "backup_id": row["backup_id"],
-    }
-
-
-def list_jobs(
-    controller: Controller,
-    *,
-    kind: str | None = None,
-    status: str | None = None,
-    since: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> dict[str, Any]:
-    """Newest first, filtered; ``since`` is an ISO 8601 time."""
-    clauses, params = [], []
-    if kind:
-        clauses.append("kind = ?")
-        params.append(kind)
-    if since:
-        moment = _parse_since(since)
-        clauses.append("started >= ?")
-        params.append(iso(moment) or "")
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = controller.db.execute(
-        f"SELECT * FROM jobs {where} ORDER BY started DESC, rowid DESC",  # noqa: S608 - clauses are fixed strings
-        params,
-    ).fetchall()
-    jobs = [_job_view(r) for r in rows]
-    if status:
-        jobs = [j for j in jobs if j["status"] == status]
-    return {"schema": SCHEMA, "jobs": jobs[offset : offset + limit], "total": len(jobs)}
-
-
-def _parse_since(text: str) -> Any:
-    try:
-        moment = parse_iso(text)
-    except ValueError as exc:
-        raise InvalidValue(
-            field="since", value=repr(text), allowed="an ISO 8601 time such as 2026-11-24T08:00Z"
-        ) from exc
-    if moment is None:
-        raise InvalidValue(field="since", value=repr(text), allowed="an ISO 8601 time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
-
-
 def show_job(controller: Controller, job_id: str) -> dict[str, Any]:
     row = controller.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
     if row is None:
@@ -194,4 +119,4 @@ def show_job(controller: Controller, job_id: str) -> dict[str, Any]:
         for e in controller.db.execute("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq", (job_id,))
     ]
     result = {k: v for k, v in json.loads(row["result"] or "{}").items() if k not in ("pid", "host")}
-    return {"schema": SCHEMA, **_job_view(row), "result": result, "events": events}
+    return {"schema": SCHEMA, **job_view(row), "result": result, "events": events}

@@ -15,12 +15,12 @@ from azsbackup.jsontext import printable
 from azsbackup.model import BackupStatus, iso, parse_iso, utc_now
 from azsbackup.monitoring.metrics import Metric, Sample, gauge, render, with_labels
 from azsbackup.osutil import write_file_atomic, writing_output
-from azsbackup.service.alerting import list_alerts
 from azsbackup.service.capacity import SpaceOutlook
 from azsbackup.service.catalog import list_backups
 from azsbackup.service.configure import configuration_document
 from azsbackup.service.controller import Controller
 from azsbackup.service.health import ControllerHealth, read_health
+from azsbackup.service.queries import alert_list
 
 STATUS_VALUE = {BackupStatus.SUCCEEDED: 0, BackupStatus.PARTIAL_SUCCEEDED: 1, BackupStatus.FAILED: 2}
 
@@ -38,7 +38,7 @@ def snapshot(controller: Controller, recent: int = 30) -> StatusSnapshot:
     return StatusSnapshot(
         config=configuration_document(controller),
         backups=[r.to_dict() for r in records[-recent:]],
-        alerts=list_alerts(controller)["alerts"],
+        alerts=alert_list(controller)["alerts"],
         generated=iso(utc_now()) or "",
     )
 

@@ -119,6 +119,9 @@ def test_durations_are_iso_8601_both_ways(seconds: float, text: str) -> None:
 def test_one_name_per_property() -> None:
     with pytest.raises(ValueError, match="differ only by case are one"):
         shapes.BACKUP.to_object({"id": "x", "backup_id": "y"})
+    # A shape's own names are checked once, when it is defined (not again for every object of a listing).
+    with pytest.raises(ValueError, match="differ only by case are one"):
+        shapes.Shape("AzsBackup.Twice", (shapes.Field("BackupId", "id"), shapes.Field("backupID", "other")))
 
 
 def _cases() -> list[tuple[str, str | None]]:
