@@ -82,6 +82,25 @@ def writing_output(path: Path) -> Iterator[None]:
         raise OutputNotWritable(path=str(path), reason=reason) from exc
 
 
+def sync_file_system(path: Path) -> None:
+    """Persist every write made so far to the file system holding ``path``.
+
+    One ``syncfs(2)`` on Linux: a restore of 40 000 small files would otherwise pay 40 000 fsyncs, each a
+    journal commit, for the same guarantee. Elsewhere, ``sync()`` (all file systems).
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if ctypes.CDLL(None, use_errno=True).syncfs(fd) != 0:
+                raise OSError(ctypes.get_errno(), "syncfs failed", str(path))
+        finally:
+            os.close(fd)
+    elif hasattr(os, "sync"):  # pragma: no cover - macOS and the BSDs
+        os.sync()
+
+
 def fsync_dir(path: Path) -> None:
     """Persist a directory entry change (rename, create). A no-op where directories cannot be opened."""
     if IS_WINDOWS:  # pragma: no cover

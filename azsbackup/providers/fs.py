@@ -38,6 +38,7 @@ from typing import Self
 
 from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
 from azsbackup.items import Item, ItemKind, ItemSource, MemberChecker, Readable, check_name
+from azsbackup.osutil import fsync_dir, sync_file_system
 
 COPY_CHUNK = 1 << 20
 SMALL_FILE = 256 << 10
@@ -206,6 +207,12 @@ class StagedTree:
             self._set_times(path, item, follow=True)
 
     def _publish(self) -> None:
+        """Make the staged tree durable, then give it the target's name (and make the rename durable).
+
+        The target never names a tree whose bytes could still be lost to a power cut: a restore that
+        said "Restored" is on disk, as ``cp -a`` followed by ``sync`` would be.
+        """
+        sync_file_system(self.staging)
         old = None
         if self.target.exists() or self.target.is_symlink():
             if is_empty_or_missing(self.target):
@@ -215,6 +222,7 @@ class StagedTree:
                 self.target.rename(old)
         self.staging.rename(self.target)
         os.chmod(self.target, 0o755)  # noqa: S103 - the component root, like the directories it holds
+        fsync_dir(self.target.parent)
         if old is not None:
             if old.is_dir() and not old.is_symlink():
                 shutil.rmtree(old)

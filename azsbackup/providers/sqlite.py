@@ -25,6 +25,7 @@ from typing import ClassVar
 
 from azsbackup.errors import InvalidValue, ProviderError, RestoreTargetNotEmpty, SourceMissing
 from azsbackup.items import Item, ItemKind, ItemSink, ItemSource
+from azsbackup.osutil import fsync_dir
 from azsbackup.providers.base import FilesAsArchived, ProviderContext, RestoreDestination, reject_unknown_settings
 
 COPY_CHUNK = 1 << 20
@@ -94,6 +95,7 @@ class SqliteProvider(FilesAsArchived):
                 with contextlib.suppress(FileNotFoundError):
                     Path(f"{target}{suffix}").unlink()
             staging.replace(target)
+            fsync_dir(target.parent)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 staging.unlink()
@@ -108,6 +110,8 @@ class SqliteProvider(FilesAsArchived):
             with os.fdopen(fd, "wb") as out:
                 while chunk := content.read(COPY_CHUNK):
                     out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())  # durable before it replaces the live database
             os.chmod(staging, stat.S_IMODE(item.mode))
             os.utime(staging, ns=(item.mtime_ns, item.mtime_ns))
             ctx.on_progress(item.size)
