@@ -149,8 +149,10 @@ def evaluate(nodes: list[Node], variables: dict[str, Any]) -> Value:
     if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", source):
         name = source[1:].lower()
         return Value.of(variables[name]) if name in variables else Value.unknown(source)
-    if re.fullmatch(r"-?\d+", source):
-        return Value.of(int(source))
+    number = re.fullmatch(r"(-?\d+)(kb|mb|gb|tb|pb)?l?", source, re.IGNORECASE)
+    if number:  # PowerShell's numeric literals: 10GB is 10 * 1024^3, 5L an Int64
+        multiplier = 1024 ** (1 + "kmgtp".index(number.group(2)[0].lower())) if number.group(2) else 1
+        return Value.of(int(number.group(1)) * multiplier)
     if re.fullmatch(r"'([^']|'')*'", source) or (re.fullmatch(r'"[^"$`]*"', source)):
         return Value.of(unquote(source))
     if "," in source and not source.startswith(("(", "@", "$", "{", "[")):

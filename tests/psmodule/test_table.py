@@ -57,6 +57,9 @@ def documents(engine: Engine, cert_pair: CertPair, tmp_path: Path) -> list[tuple
         *[(shapes.COMPONENT, c) for c in run("component", "list").json["components"]],
         (shapes.VERIFICATION, run("backup", "verify", backup_id).json),
         (shapes.LOCATION_TEST, run("location", "test").json),
+        *[(shapes.EXTERNAL_COPY, c) for c in run("location", "copies").json["copies"]],
+        (shapes.EXTERNAL_COPY_VERIFICATION, run("location", "verify", "--all").json),
+        *[(shapes.EXTERNAL_COPY, c) for c in run("location", "copies").json["copies"]],
         (shapes.PRUNE_RESULT, run("prune", "--dry-run").json),
         (shapes.PRUNE_RESULT, run("prune").json),
         *[(shapes.JOB, j) for j in run("job", "list").json["jobs"]],
@@ -103,6 +106,10 @@ def test_the_azure_properties_have_values(engine: Engine, cert_pair: CertPair, t
         "AvailableCapacity",
     ):
         assert configuration[name] is not None, name
+    copies = [shapes.EXTERNAL_COPY.to_object(d) for shape, d in found if shape is shapes.EXTERNAL_COPY]
+    assert copies[-1]["BackupId"] == found[2][1]["id"] and copies[-1]["VerificationResult"] == "Verified"
+    assert copies[-1]["ExportedDateTime"] and copies[-1]["LastVerifiedDateTime"] and copies[0]["SizeInBytes"]
+    assert configuration["ReadBack"] is False and configuration["VerifyMaxBytes"] == 10 * 2**30
     backup = shapes.BACKUP.to_object(found[2][1])
     assert backup["TimeTakenToCreate"].startswith("PT") and backup["BackupDataVersion"] == str(FORMAT_VERSION)
     assert backup["IsCloudRecoveryReady"] is True and backup["RoleStatus"][0]["RoleName"] == "tree"
