@@ -464,6 +464,8 @@ def calls(script: str) -> tuple[list[Call], dict[str, Any]]:
     variables: dict[str, Any] = {}
     for assignment in (n for n in walk(root) if n.type == "assignment_expression"):
         target = text(assignment.children[0]).strip()
+        if any(n.type == "command" for n in walk(assignment.children[-1])):
+            continue  # $key = Read-Host ...: the command's output, not a bare word
         value = evaluate([assignment.children[-1]], variables)
         if value.known and re.fullmatch(r"\$[A-Za-z_]\w*", target):
             variables[target[1:].lower()] = value.value

@@ -86,6 +86,42 @@ def parity_rows() -> list[Row]:
 ROWS = parity_rows()
 
 
+# --- the examples of docs/powershell.md -------------------------------------------------------------------
+
+
+def _section(title: str) -> str:
+    return DOCS.read_text(encoding="utf-8").split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def cmdlet_table() -> dict[str, list[str]]:
+    """The cmdlet table of docs/powershell.md: each cmdlet and the code of its example column."""
+    rows: dict[str, list[str]] = {}
+    for line in _section("Cmdlets").splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            rows[_code(cells[0])[0]] = _code(cells[2])
+    return rows
+
+
+DOC_EXAMPLES = [code for codes in cmdlet_table().values() for code in codes] + re.findall(
+    r"```powershell\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL
+)
+
+
+def test_the_cmdlet_table_lists_every_cmdlet_with_an_example() -> None:
+    rows = cmdlet_table()
+    assert set(rows) == {f.name for f in FUNCTIONS.values()}
+    assert all(rows.values()), "a cmdlet without an example"
+
+
+@pytest.mark.parametrize("code", DOC_EXAMPLES, ids=[f"{i}-{c[:40]}" for i, c in enumerate(DOC_EXAMPLES)])
+def test_every_example_of_the_documentation_binds_and_reaches_the_engine(code: str) -> None:
+    bound = bind_script(code)
+    assert bound or code.startswith("pip install"), f"{code} calls no cmdlet of the module"
+    for item in bound:
+        follow(item)
+
+
 def test_the_parity_table_covers_microsofts_documented_calls() -> None:
     documented = {re.split(r"\s", r.call.split("=")[-1].strip().split(";")[-1].strip())[0] for r in ROWS}
     assert {
