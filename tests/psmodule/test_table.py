@@ -176,6 +176,22 @@ def test_the_remote_direction_inverts_the_module_direction(cmdlet: str, paramete
         assert isinstance(parameters[name], SecureText | RemoteCredential), "a secret travels as a SecureString"
 
 
+def test_a_byte_size_reaches_a_remote_cmdlet_as_bytes() -> None:
+    """`azsbackup --computer-name H location verify --max-bytes 10G`: the cmdlet's [long] gets the bytes."""
+    from azsbackup.errors import InvalidValue
+
+    cmdlet, variant, parameters = remote_call(
+        parse_engine_argv(["location", "verify", "--max-bytes", "10G"]), dict().get
+    )
+    assert (cmdlet.name, variant.parameter_set, parameters) == (
+        "Test-AzsBackupExternalCopy",
+        "Budget",
+        {"MaxBytes": 10 * 2**30},
+    )
+    with pytest.raises(InvalidValue, match="max-bytes"):
+        remote_call(parse_engine_argv(["location", "verify", "--max-bytes", "ten"]), dict().get)
+
+
 def test_an_engine_option_no_cmdlet_takes_is_refused_on_a_remote_host() -> None:
     from azsbackup.errors import InvalidValue
 
