@@ -157,6 +157,25 @@ class ComponentResult:
         }
 
 
+BYTE_SIZE_DIGITS = 15
+"""The most digits a byte size may have (``999999999999999``, or that many K, M, G or T)."""
+
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_byte_size(field_name: str, value: str) -> int:
+    """A number of bytes, with an optional binary suffix K, M, G or T (``512M``, ``10G``); 0 is allowed."""
+    text = value.strip().upper().removesuffix("IB").removesuffix("B")
+    digits, unit = (text[:-1], text[-1]) if text and text[-1] in _SIZE_UNITS else (text, "")
+    if not digits.isdigit() or len(digits) > BYTE_SIZE_DIGITS:
+        raise InvalidValue(
+            field=field_name,
+            value=repr(value),
+            allowed="a whole number of bytes, optionally with K, M, G or T (1024-based), e.g. 10G; 0 for none",
+        )
+    return int(digits) * _SIZE_UNITS[unit]
+
+
 def human_size(n: int | float | None) -> str:
     """Bytes for people: 850.0 KiB, 1.2 GiB."""
     if n is None:

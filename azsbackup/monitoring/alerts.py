@@ -235,8 +235,9 @@ CATALOGUE: dict[str, AlertDefinition] = {
             "{{ error }}.",
             "The copy in the internal store is not affected. Run 'azsbackup backup start' (PowerShell: "
             "'Start-AzsBackup'): its export copies every damaged or missing backup again from the internal store, "
-            "and the scheduler verifies the new copy after its next backup (or check it at once with azsbackup "
-            "location verify --backup {{ backup_id }}; no cmdlet runs it). The alert closes when no copy is known "
+            "and the scheduler verifies the new copy after its next backup, or check it at once with "
+            "'azsbackup location verify --backup {{ backup_id }}' (PowerShell: "
+            "'Test-AzsBackupExternalCopy -BackupId {{ backup_id }}'). The alert closes when no copy is known "
             "to be damaged. If copies keep getting damaged, check the file server's disks.",
         ),
         _d(

@@ -25,6 +25,7 @@ import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime
     from collections.abc import Callable
     from typing import Any
 
@@ -100,19 +101,29 @@ def duration_seconds(text: Any) -> Any:
 def iso_seconds(value: Any) -> str:
     """A DateTime as it came back over remoting (a datetime, or ISO text with up to 7 decimals) in the
     engine's form: ``2026-11-24T21:50:12Z``."""
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_milliseconds(value: Any) -> str:
+    """As :func:`iso_seconds`, for the engine's times with milliseconds: ``2026-11-24T21:50:12.345Z``."""
+    return _utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _utc(value: Any) -> datetime.datetime:
     import datetime as dt
 
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC)
 
 
 class Field:
     """One property: its PowerShell name, the engine key it comes from, and how the value is converted.
 
     ``kind`` is one of ``value`` (as is), ``date`` (an ISO 8601 string the module turns into a
-    DateTime), ``duration`` (seconds ↔ ISO 8601 duration), ``object`` (nested values with
+    DateTime; ``date_ms`` one with milliseconds, which it keeps on the way back), ``duration``
+    (seconds ↔ ISO 8601 duration), ``object`` (nested values with
     PascalCase keys), ``items`` (a list of objects of the nested ``shape``), ``choice`` (an engine
     value ↔ a PowerShell value through ``values``). ``optional`` keys may be absent from the
     engine's document; the property is then ``$null``, and converting back leaves the key out.
@@ -155,6 +166,8 @@ class Field:
             return None
         if self.kind == "date":
             return iso_seconds(value)
+        if self.kind == "date_ms":
+            return iso_milliseconds(value)
         if self.kind == "duration":
             return duration_seconds(value)
         if self.kind == "object":
@@ -195,7 +208,7 @@ class Shape:
     @property
     def dates(self) -> list[str]:
         """The properties the module turns into DateTime values."""
-        return [f.name for f in self.fields if f.kind == "date"]
+        return [f.name for f in self.fields if f.kind in ("date", "date_ms")]
 
     @property
     def property_names(self) -> list[str]:
@@ -321,6 +334,8 @@ CONFIGURATION = Shape(
         Field("LocationSpace", "location_space", "object"),
         Field("ControllerHome", "controller_home"),
         Field("SigningKeyFingerprint", "signing_key_fingerprint"),
+        Field("ReadBack", "read_back"),
+        Field("VerifyMaxBytes", "verify_max_bytes"),
     ),
     (
         Derived("EncryptionCertThumbprint", _thumbprint),
@@ -454,6 +469,31 @@ CERTIFICATE = Shape(
     ),
 )
 
+EXTERNAL_COPY = Shape(
+    "AzsBackup.ExternalCopy",
+    (
+        # "BackupId": the copy is of that backup, so it pipes on to Test-AzsBackupExternalCopy and Get-AzsBackup.
+        Field("BackupId", "backup_id"),
+        Field("SizeInBytes", "size"),
+        Field("ExportedDateTime", "exported_at", "date_ms"),
+        Field("LastVerifiedDateTime", "verified_at", "date_ms"),
+        Field("VerificationResult", "result"),
+        Field("VerificationDetail", "detail"),
+    ),
+)
+
+EXTERNAL_COPY_VERIFICATION = Shape(
+    "AzsBackup.ExternalCopyVerification",
+    (
+        Field("Path", "path"),
+        Field("MaxBytes", "budget_bytes"),
+        Field("Copies", "verified", "object"),
+        Field("NotSelectedCount", "not_selected"),
+        Field("Status", "status"),
+        Field("Error", "error", "object"),
+    ),
+)
+
 SHAPES: tuple[Shape, ...] = (
     BACKUP,
     COMPONENT_RESULT,
@@ -470,4 +510,6 @@ SHAPES: tuple[Shape, ...] = (
     ALERT,
     FLEET_STATUS,
     CERTIFICATE,
+    EXTERNAL_COPY,
+    EXTERNAL_COPY_VERIFICATION,
 )

@@ -14,6 +14,8 @@ A parameter reaches the engine through one :class:`Binding`:
 * :class:`Argument`: a positional argument (``backup show ID``);
 * :class:`Option`: ``--flag VALUE`` (repeated for arrays); ``path`` marks file-system paths the module
   resolves through the PowerShell provider (``path``: always; ``location``: unless it is a UNC path or a URL);
+* :class:`ByteSize`: an Option whose ``[long]`` is a number of bytes; the engine also takes K, M, G or T,
+  which the remote direction turns into bytes;
 * :class:`Switch`: ``--flag`` when the ``[switch]`` is set;
 * :class:`Toggle`: a ``[bool]`` as ``--on`` / ``--off``;
 * :class:`Choice`: a ``ValidateSet`` value as the engine words it stands for;
@@ -67,6 +69,12 @@ class Option(Binding):
         super().__init__(parameter)
         self.flag = flag
         self.path = path
+
+
+class ByteSize(Option):
+    """A ``[long]`` number of bytes as ``--flag N``; its ValidateRange is what the engine's byte sizes allow."""
+
+    __slots__ = ()
 
 
 class Switch(Binding):
@@ -217,6 +225,8 @@ _CONFIGURATION_SETTINGS = (
     Option("BackupFrequencyInHours", "--frequency-hours"),
     Option("BackupRetentionPeriodInDays", "--retention-days"),
     Toggle("AllowUnencryptedShare", "--allow-unencrypted", "--require-encryption"),
+    Toggle("ReadBack", "--read-back", "--no-read-back"),
+    ByteSize("VerifyMaxBytes", "--verify-max-bytes"),
 )
 """What Set-AzsBackupConfiguration changes whichever location it sets (both parameter sets)."""
 
@@ -381,6 +391,32 @@ CMDLETS: dict[str, Cmdlet] = {
                 shapes.LOCATION_TEST,
             ),
             credential="ComputerCredential",
+        ),
+        _cmdlet(
+            "Get-AzsBackupExternalCopy",
+            Variant(("location", "copies"), (), shapes.EXTERNAL_COPY, collection="copies"),
+        ),
+        _cmdlet(  # the engine takes at most one of --max-bytes, --all and --backup: one parameter set each
+            "Test-AzsBackupExternalCopy",
+            Variant(
+                ("location", "verify"),
+                (ByteSize("MaxBytes", "--max-bytes"),),
+                shapes.EXTERNAL_COPY_VERIFICATION,
+                parameter_set="Budget",
+            ),
+            Variant(
+                ("location", "verify"),
+                (Switch("All", "--all"),),
+                shapes.EXTERNAL_COPY_VERIFICATION,
+                parameter_set="All",
+            ),
+            Variant(
+                ("location", "verify"),
+                (Option("BackupId", "--backup"),),
+                shapes.EXTERNAL_COPY_VERIFICATION,
+                parameter_set="Backup",
+            ),
+            module=("AsJob", *PIPED),
         ),
         _cmdlet(
             "Invoke-AzsPruneBackupLocationExternalStore",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from azsbackup.errors import InvalidValue
+from azsbackup.model import parse_byte_size
 from azsbackup.pwsh import table
 from azsbackup.remote.client import RemoteCredential, SecureText
 
@@ -76,6 +77,11 @@ def remote_call(
         if isinstance(binding, table.Argument):
             if arguments:
                 parameters[name] = _plain(arguments.pop(0))
+        elif isinstance(binding, table.ByteSize):
+            if options.get(binding.flag) is not None:
+                # the engine's 10G is a number of bytes to the cmdlet's [long]
+                parameters[name] = parse_byte_size(binding.flag.lstrip("-"), str(options[binding.flag]))
+            used.add(binding.flag)
         elif isinstance(binding, table.Option):
             if options.get(binding.flag) is not None:
                 parameters[name] = _plain(options[binding.flag])

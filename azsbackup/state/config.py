@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azsbackup.errors import InvalidValue
+from azsbackup.model import parse_byte_size as parse_byte_size
 from azsbackup.state.config_view import DEFAULT_FREQUENCY_HOURS as DEFAULT_FREQUENCY_HOURS
 from azsbackup.state.config_view import DEFAULT_RETENTION_DAYS as DEFAULT_RETENTION_DAYS
 from azsbackup.state.config_view import DEFAULT_VERIFY_MAX_BYTES as DEFAULT_VERIFY_MAX_BYTES
@@ -104,22 +105,6 @@ def check_retention_days(value: int) -> int:
     if value not in RETENTION_DAYS:
         raise InvalidValue(field="retention-days", value=value, allowed="a whole number of days from 2 to 14")
     return value
-
-
-_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def parse_byte_size(field_name: str, value: str) -> int:
-    """A number of bytes, with an optional binary suffix K, M, G or T (``512M``, ``10G``); 0 is allowed."""
-    text = value.strip().upper().removesuffix("IB").removesuffix("B")
-    digits, unit = (text[:-1], text[-1]) if text and text[-1] in _SIZE_UNITS else (text, "")
-    if not digits.isdigit() or len(digits) > 15:
-        raise InvalidValue(
-            field=field_name,
-            value=repr(value),
-            allowed="a whole number of bytes, optionally with K, M, G or T (1024-based), e.g. 10G; 0 for none",
-        )
-    return int(digits) * _SIZE_UNITS[unit]
 
 
 def check_username(value: str) -> str:

@@ -46,6 +46,12 @@
             LocationPaths    = @()
             RemoteCredential = 'Credential'
         }
+        'Get-AzsBackupExternalCopy' = @{
+            EngineParameters = @()
+            ProviderPaths    = @()
+            LocationPaths    = @()
+            RemoteCredential = 'Credential'
+        }
         'Get-AzsBackupFleetStatus' = @{
             EngineParameters = @()
             ProviderPaths    = @()
@@ -89,7 +95,7 @@
             RemoteCredential = 'Credential'
         }
         'Set-AzsBackupConfiguration' = @{
-            EngineParameters = @('Path', 'UserName', 'Password', 'EncryptionCertPath', 'IsBackupSchedulerEnabled', 'BackupFrequencyInHours', 'BackupRetentionPeriodInDays', 'AllowUnencryptedShare', 'BlobStorageUrl', 'BlobStorageKey', 'AllowInsecureHttp', 'BlobApiVersion')
+            EngineParameters = @('Path', 'UserName', 'Password', 'EncryptionCertPath', 'IsBackupSchedulerEnabled', 'BackupFrequencyInHours', 'BackupRetentionPeriodInDays', 'AllowUnencryptedShare', 'ReadBack', 'VerifyMaxBytes', 'BlobStorageUrl', 'BlobStorageKey', 'AllowInsecureHttp', 'BlobApiVersion')
             ProviderPaths    = @('EncryptionCertPath', 'EncryptionCertPath')
             LocationPaths    = @('Path', 'BlobStorageUrl')
             RemoteCredential = 'Credential'
@@ -103,6 +109,12 @@
         'Test-AzsBackup' = @{
             EngineParameters = @('BackupId', 'Deep', 'DecryptionCertPath', 'DecryptionCertPassword')
             ProviderPaths    = @('DecryptionCertPath')
+            LocationPaths    = @()
+            RemoteCredential = 'Credential'
+        }
+        'Test-AzsBackupExternalCopy' = @{
+            EngineParameters = @('MaxBytes', 'All', 'BackupId')
+            ProviderPaths    = @()
             LocationPaths    = @()
             RemoteCredential = 'Credential'
         }

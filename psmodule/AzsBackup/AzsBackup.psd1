@@ -17,6 +17,7 @@
         'Get-AzsBackupAlert',
         'Get-AzsBackupComponent',
         'Get-AzsBackupConfiguration',
+        'Get-AzsBackupExternalCopy',
         'Get-AzsBackupFleetStatus',
         'Get-AzsBackupJob',
         'Invoke-AzsPruneBackupLocationExternalStore',
@@ -27,6 +28,7 @@
         'Set-AzsBackupConfiguration',
         'Start-AzsBackup',
         'Test-AzsBackup',
+        'Test-AzsBackupExternalCopy',
         'Test-AzsBackupLocation'
     )
     CmdletsToExport      = @()

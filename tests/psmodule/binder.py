@@ -149,8 +149,10 @@ def evaluate(nodes: list[Node], variables: dict[str, Any]) -> Value:
     if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", source):
         name = source[1:].lower()
         return Value.of(variables[name]) if name in variables else Value.unknown(source)
-    if re.fullmatch(r"-?\d+", source):
-        return Value.of(int(source))
+    number = re.fullmatch(r"(-?\d+)(kb|mb|gb|tb|pb)?l?", source, re.IGNORECASE)
+    if number:  # PowerShell's numeric literals: 10GB is 10 * 1024^3, 5L an Int64
+        multiplier = 1024 ** (1 + "kmgtp".index(number.group(2)[0].lower())) if number.group(2) else 1
+        return Value.of(int(number.group(1)) * multiplier)
     if re.fullmatch(r"'([^']|'')*'", source) or (re.fullmatch(r'"[^"$`]*"', source)):
         return Value.of(unquote(source))
     if "," in source and not source.startswith(("(", "@", "$", "{", "[")):
@@ -462,6 +464,8 @@ def calls(script: str) -> tuple[list[Call], dict[str, Any]]:
     variables: dict[str, Any] = {}
     for assignment in (n for n in walk(root) if n.type == "assignment_expression"):
         target = text(assignment.children[0]).strip()
+        if any(n.type == "command" for n in walk(assignment.children[-1])):
+            continue  # $key = Read-Host ...: the command's output, not a bare word
         value = evaluate([assignment.children[-1]], variables)
         if value.known and re.fullmatch(r"\$[A-Za-z_]\w*", target):
             variables[target[1:].lower()] = value.value

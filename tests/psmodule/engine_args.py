@@ -14,6 +14,7 @@ import click
 
 from azsbackup.cli import cli
 from azsbackup.cli.remote_cmd import _leaf
+from azsbackup.model import parse_byte_size
 from azsbackup.pwsh import table
 from azsbackup.remote.commands import ParsedCommand
 from tests.psmodule.binder import Bound, CredentialValue
@@ -74,6 +75,8 @@ def follow(bound: Bound) -> tuple[dict[str, Any], table.EngineCall, ParsedComman
         assert binding is not None, where
         if isinstance(binding, table.Argument):
             assert binding.transform(str(value)) == str(arguments.pop(0)), where
+        elif isinstance(binding, table.ByteSize):  # the engine's text, read as its byte size
+            assert parse_byte_size(binding.flag, str(parsed.options.get(binding.flag))) == value, where
         elif isinstance(binding, table.Option):
             assert _engine_value(parsed.options.get(binding.flag)) == _engine_value(value), where
         elif isinstance(binding, table.Switch):

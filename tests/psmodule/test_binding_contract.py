@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from azsbackup.pwsh import shapes
+from azsbackup.pwsh import shapes, table
 from tests.psmodule import binder
 from tests.psmodule.binder import BindingError
 from tests.psmodule.engine_args import follow
@@ -86,6 +86,42 @@ def parity_rows() -> list[Row]:
 ROWS = parity_rows()
 
 
+# --- the examples of docs/powershell.md -------------------------------------------------------------------
+
+
+def _section(title: str) -> str:
+    return DOCS.read_text(encoding="utf-8").split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def cmdlet_table() -> dict[str, list[str]]:
+    """The cmdlet table of docs/powershell.md: each cmdlet and the code of its example column."""
+    rows: dict[str, list[str]] = {}
+    for line in _section("Cmdlets").splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            rows[_code(cells[0])[0]] = _code(cells[2])
+    return rows
+
+
+DOC_EXAMPLES = [code for codes in cmdlet_table().values() for code in codes] + re.findall(
+    r"```powershell\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL
+)
+
+
+def test_the_cmdlet_table_lists_every_cmdlet_with_an_example() -> None:
+    rows = cmdlet_table()
+    assert set(rows) == {f.name for f in FUNCTIONS.values()}
+    assert all(rows.values()), "a cmdlet without an example"
+
+
+@pytest.mark.parametrize("code", DOC_EXAMPLES, ids=[f"{i}-{c[:40]}" for i, c in enumerate(DOC_EXAMPLES)])
+def test_every_example_of_the_documentation_binds_and_reaches_the_engine(code: str) -> None:
+    bound = bind_script(code)
+    assert bound or code.startswith("pip install"), f"{code} calls no cmdlet of the module"
+    for item in bound:
+        follow(item)
+
+
 def test_the_parity_table_covers_microsofts_documented_calls() -> None:
     documented = {re.split(r"\s", r.call.split("=")[-1].strip().split(";")[-1].strip())[0] for r in ROWS}
     assert {
@@ -140,10 +176,20 @@ def test_a_missing_force_on_start_azsbackup_fails_the_binding_contract() -> None
 
 # --- pipelines: which objects bind to which cmdlet --------------------------------------------------------
 
+BY_BACKUP_ID = {
+    "Get-AzsBackup",
+    "Test-AzsBackup",
+    "Restore-AzsBackup",
+    "Remove-AzsBackup",
+    "Test-AzsBackupExternalCopy",
+}
+"""What a backup, its verification, its restore and its external copy pipe on to: the cmdlets taking a BackupId."""
+
 INTENDED_PIPELINES = {
-    "AzsBackup.Backup": {"Get-AzsBackup", "Test-AzsBackup", "Restore-AzsBackup", "Remove-AzsBackup"},
-    "AzsBackup.Verification": {"Get-AzsBackup", "Test-AzsBackup", "Restore-AzsBackup", "Remove-AzsBackup"},
-    "AzsBackup.RestoreResult": {"Get-AzsBackup", "Test-AzsBackup", "Restore-AzsBackup", "Remove-AzsBackup"},
+    "AzsBackup.Backup": BY_BACKUP_ID,
+    "AzsBackup.Verification": BY_BACKUP_ID,
+    "AzsBackup.RestoreResult": BY_BACKUP_ID,
+    "AzsBackup.ExternalCopy": BY_BACKUP_ID,
     "AzsBackup.Alert": {"Close-AzsBackupAlert"},
     "AzsBackup.Component": {"Remove-AzsBackupComponent"},
     "AzsBackup.Job": {"Get-AzsBackupJob"},
@@ -171,6 +217,9 @@ def test_objects_bind_by_property_name_only_where_they_should() -> None:
     assert refused.value.error_id == "MissingMandatoryParameter"
     bound = bind_script("Get-AzsBackup | Test-AzsBackup")[-1]
     assert bound.from_pipeline == {"BackupId": "BackupId"}
+    for upstream in ("Get-AzsBackupExternalCopy", "Get-AzsBackup"):
+        bound = bind_script(f"{upstream} | Test-AzsBackupExternalCopy")[-1]
+        assert (bound.parameter_set, bound.from_pipeline) == ("Backup", {"BackupId": "BackupId"}), upstream
 
 
 def test_objects_piped_from_another_host_are_handled_on_that_host() -> None:
@@ -207,12 +256,23 @@ def test_objects_piped_from_another_host_are_handled_on_that_host() -> None:
         ("Restore-AzsBackup x -DecryptionCertPath k.pfx -RoleName a, b", {"ComponentName": ["a", "b"]}),
         ("Invoke-AzsPruneBackupLocationExternalStore -OperationType dryrun", {"OperationType": "dryrun"}),
         ("Get-AzsBackupJob -First 5 -Skip 5", {"First": 5, "Skip": 5}),
+        ("Test-AzsBackupExternalCopy -MaxBytes 10GB", {"MaxBytes": 10 * 2**30}),
+        ("Test-AzsBackupExternalCopy 20261124T215012.345Z-9f3a01bc", {"BackupId": "20261124T215012.345Z-9f3a01bc"}),
+        ("Set-AzsBackupConfiguration -ReadBack:$false -VerifyMaxBytes 0", {"ReadBack": False, "VerifyMaxBytes": 0}),
     ],
 )
 def test_the_binder_binds(code: str, expected: dict[str, object]) -> None:
     (bound,) = bind_script(code)
     assert {k: bound.values[k].value for k in expected} == expected
     follow(bound)
+
+
+def test_all_false_verifies_within_the_budget() -> None:
+    """`-All:$false` binds the All set; the engine must then get the default selection, not --all."""
+    (bound,) = bind_script("Test-AzsBackupExternalCopy -All:$false")
+    assert bound.parameter_set == "All" and bound.values["All"].value is False
+    call = table.engine_call("Test-AzsBackupExternalCopy", "All", {"All": False}, {})
+    assert call.argv[-2:] == ["location", "verify"] and call.variant.parameter_set == "Budget"
 
 
 @pytest.mark.parametrize(
@@ -235,6 +295,13 @@ def test_the_binder_binds(code: str, expected: dict[str, object]) -> None:
         ("Close-AzsBackupAlert 0", "ParameterArgumentValidationError"),
         ("Get-AzsBackupConfiguration -WhatIf", "NamedParameterNotFound"),
         ("Add-AzsBackupComponent -Name x -Type tape", "ParameterArgumentValidationError"),
+        ("Test-AzsBackupExternalCopy -All -MaxBytes 10GB", "AmbiguousParameterSet"),
+        ("Test-AzsBackupExternalCopy -BackupId x -All", "AmbiguousParameterSet"),
+        ("Test-AzsBackupExternalCopy -BackupId x -MaxBytes 1", "AmbiguousParameterSet"),
+        ("Test-AzsBackupExternalCopy -MaxBytes -1", "ParameterArgumentValidationError"),
+        ("Test-AzsBackupExternalCopy -MaxBytes 1000TB", "ParameterArgumentValidationError"),
+        ("Set-AzsBackupConfiguration -VerifyMaxBytes -1", "ParameterArgumentValidationError"),
+        ("Set-AzsBackupConfiguration -ReadBack", "MissingArgument"),
     ],
 )
 def test_the_binder_refuses(code: str, error_id: str) -> None:

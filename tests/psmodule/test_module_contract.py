@@ -18,6 +18,8 @@ from pathlib import Path
 import click
 import pytest
 
+from azsbackup.errors import InvalidValue
+from azsbackup.model import BYTE_SIZE_DIGITS, parse_byte_size
 from azsbackup.pwsh import shapes, table
 from tests.psmodule.engine_args import click_option
 from tests.psmodule.psparse import (
@@ -156,6 +158,19 @@ def _command(words: tuple[str, ...]) -> click.Command:
     return command
 
 
+def byte_size_range() -> tuple[int, int]:
+    """The [long] values the engine's byte sizes take as plain digits: from 0 to the most digits it reads."""
+    return 0, 10**BYTE_SIZE_DIGITS - 1
+
+
+def test_the_byte_size_range_is_the_engines() -> None:
+    low, high = byte_size_range()
+    assert parse_byte_size("max-bytes", str(low)) == low and parse_byte_size("max-bytes", str(high)) == high
+    for outside in (low - 1, high + 1):
+        with pytest.raises(InvalidValue):
+            parse_byte_size("max-bytes", str(outside))
+
+
 @pytest.mark.parametrize("name", sorted(table.CMDLETS))
 def test_validation_is_the_engines_values(name: str) -> None:
     """A ValidateRange or ValidateSet equals the engine's range or choices; one the engine has must be there."""
@@ -172,7 +187,9 @@ def test_validation_is_the_engines_values(name: str) -> None:
             kind = option.type if option is not None else None
             if isinstance(binding, table.Argument):
                 kind = next(p.type for p in _command(variant.words).params if isinstance(p, click.Argument))
-            if isinstance(kind, click.IntRange):
+            if isinstance(binding, table.ByteSize):
+                assert parameter.type == "long" and parameter.validate_range == byte_size_range(), where
+            elif isinstance(kind, click.IntRange):
                 high = kind.max if kind.max is not None else 2**31 - 1
                 assert parameter.validate_range == (kind.min, high), where
             else:

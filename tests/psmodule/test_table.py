@@ -57,6 +57,9 @@ def documents(engine: Engine, cert_pair: CertPair, tmp_path: Path) -> list[tuple
         *[(shapes.COMPONENT, c) for c in run("component", "list").json["components"]],
         (shapes.VERIFICATION, run("backup", "verify", backup_id).json),
         (shapes.LOCATION_TEST, run("location", "test").json),
+        *[(shapes.EXTERNAL_COPY, c) for c in run("location", "copies").json["copies"]],
+        (shapes.EXTERNAL_COPY_VERIFICATION, run("location", "verify", "--all").json),
+        *[(shapes.EXTERNAL_COPY, c) for c in run("location", "copies").json["copies"]],
         (shapes.PRUNE_RESULT, run("prune", "--dry-run").json),
         (shapes.PRUNE_RESULT, run("prune").json),
         *[(shapes.JOB, j) for j in run("job", "list").json["jobs"]],
@@ -103,6 +106,10 @@ def test_the_azure_properties_have_values(engine: Engine, cert_pair: CertPair, t
         "AvailableCapacity",
     ):
         assert configuration[name] is not None, name
+    copies = [shapes.EXTERNAL_COPY.to_object(d) for shape, d in found if shape is shapes.EXTERNAL_COPY]
+    assert copies[-1]["BackupId"] == found[2][1]["id"] and copies[-1]["VerificationResult"] == "Verified"
+    assert copies[-1]["ExportedDateTime"] and copies[-1]["LastVerifiedDateTime"] and copies[0]["SizeInBytes"]
+    assert configuration["ReadBack"] is False and configuration["VerifyMaxBytes"] == 10 * 2**30
     backup = shapes.BACKUP.to_object(found[2][1])
     assert backup["TimeTakenToCreate"].startswith("PT") and backup["BackupDataVersion"] == str(FORMAT_VERSION)
     assert backup["IsCloudRecoveryReady"] is True and backup["RoleStatus"][0]["RoleName"] == "tree"
@@ -170,6 +177,22 @@ def test_the_remote_direction_inverts_the_module_direction(cmdlet: str, paramete
     assert parameters == expected
     for name in document["secrets"]:
         assert isinstance(parameters[name], SecureText | RemoteCredential), "a secret travels as a SecureString"
+
+
+def test_a_byte_size_reaches_a_remote_cmdlet_as_bytes() -> None:
+    """`azsbackup --computer-name H location verify --max-bytes 10G`: the cmdlet's [long] gets the bytes."""
+    from azsbackup.errors import InvalidValue
+
+    cmdlet, variant, parameters = remote_call(
+        parse_engine_argv(["location", "verify", "--max-bytes", "10G"]), dict().get
+    )
+    assert (cmdlet.name, variant.parameter_set, parameters) == (
+        "Test-AzsBackupExternalCopy",
+        "Budget",
+        {"MaxBytes": 10 * 2**30},
+    )
+    with pytest.raises(InvalidValue, match="max-bytes"):
+        remote_call(parse_engine_argv(["location", "verify", "--max-bytes", "ten"]), dict().get)
 
 
 def test_an_engine_option_no_cmdlet_takes_is_refused_on_a_remote_host() -> None:

@@ -57,6 +57,16 @@ function Set-AzsBackupConfiguration {
     Allows SMB shares that cannot encrypt traffic ($true); backups stay encrypted at rest. $false requires
     SMB encryption again.
 
+    .PARAMETER ReadBack
+    Export reads every file back from the external location and compares its SHA-256 before the file gets its
+    name ($true); off by default ($false), as the copies are proven by Test-AzsBackupExternalCopy, which the
+    scheduler runs after each scheduled backup. -ReadBack $false and -ReadBack:$false both work.
+
+    .PARAMETER VerifyMaxBytes
+    Bytes of exported copies the scheduler reads back after each scheduled backup (Test-AzsBackupExternalCopy
+    with the configured budget): 10GB, 500GB (PowerShell's 1024-based multipliers, as the engine's). The
+    default is 10 GiB; 0 turns the scheduled verification off.
+
     .PARAMETER AsJob
     Runs the cmdlet as a background job and returns the job (Receive-Job gives the result). -NoWait, Azure
     Stack's name, does the same.
@@ -94,6 +104,12 @@ function Set-AzsBackupConfiguration {
     Set-AzsBackupConfiguration -IsBackupSchedulerEnabled $false
 
     Stops scheduled backups; on-demand backups still work.
+
+    .EXAMPLE
+    Set-AzsBackupConfiguration -VerifyMaxBytes 200GB -ReadBack $false
+
+    Reads back up to 200 GiB of exported copies after each scheduled backup, and exports without an inline
+    read-back.
 
     .LINK
     https://pypi.org/project/azsbackup/
@@ -137,6 +153,11 @@ function Set-AzsBackupConfiguration {
         [int] $BackupRetentionPeriodInDays,
 
         [bool] $AllowUnencryptedShare,
+
+        [bool] $ReadBack,
+
+        [ValidateRange(0, 999999999999999)]
+        [long] $VerifyMaxBytes,
 
         [Alias('NoWait')]
         [switch] $AsJob,
