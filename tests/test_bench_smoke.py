@@ -42,7 +42,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         "restic backup",
         "borg create (lz4)",
         "tar | zstd -T0 -3",
-        "cp -a",
+        "cp -a && sync",
         "azsbackup export",
         "azsbackup export --read-back",
         "azsbackup read-back",
