@@ -128,6 +128,11 @@ def measure(
     return (finished if ended is not None else time.monotonic()) - begun
 
 
+def median_of_three(measure_once: Callable[[], float]) -> float:
+    """The median of three measurements: one slow flush of a shared disk must not set every kill moment."""
+    return sorted(measure_once() for _ in range(3))[1]
+
+
 def backup_done(events: Events) -> bool:
     return any(e.get("type") == "log" and "status" in e and "backup_id" in e for e in events)
 
@@ -231,7 +236,7 @@ def test_kill_during_backup(configured: Engine, tmp_path: Path) -> None:
     make_data(tmp_path / "data", rng)
     configured.run("component", "add", "data", "--type", "directory", "--path", str(tmp_path / "data"))
     log = tmp_path / "events.log"
-    duration = measure(configured, ["backup", "start"], log, backup_begun)
+    duration = median_of_three(lambda: measure(configured, ["backup", "start"], log, backup_begun, ended=backup_done))
     phases: Counter[str] = Counter()
     with_partials = 0
     for _trial in range(TRIALS):
@@ -396,14 +401,15 @@ def test_kill_during_restore(configured: Engine, cert_pair: CertPair, tmp_path: 
     def restore_begun(events: Events) -> bool:
         return bool(progress_of(events, "Restore"))
 
-    def published(events: Events) -> bool:  # logged right after the staged tree got the target's name
+    def restore_published(events: Events) -> bool:  # logged right after the staged tree got the target's name
         return any(e.get("type") == "log" and "restored to" in str(e.get("message")) for e in events)
 
-    durations = []
-    for _ in range(3):  # the median: one slow flush of a shared disk must not set every kill moment
-        durations.append(measure(configured, args, log, restore_begun, cert_pair.password + "\n", published))
+    def restore_once() -> float:
+        seconds = measure(configured, args, log, restore_begun, cert_pair.password + "\n", restore_published)
         shutil.rmtree(target)
-    duration = sorted(durations)[1]
+        return seconds
+
+    duration = median_of_three(restore_once)
     phases: Counter[str] = Counter()
     for trial in range(TRIALS):
         kill = kill_during(
