@@ -257,9 +257,13 @@ class DirectoryProvider(FilesAsArchived):
 
     @staticmethod
     def _add_small_file(sink: ItemSink, item: Item, fd: int) -> bool:
-        """Add a file read whole, in one read of one byte more than its size (that byte tells it grew)."""
+        """Add a file read whole, in one read of one byte more than its size (that byte tells it grew).
+
+        A read that returns the whole size is taken as the end: asking again to be told so would double the
+        calls, and a file that grew since its stat shows in the size that ``fstat`` gives after.
+        """
         data = os.read(fd, item.size + 1)
-        while len(data) <= item.size and (more := os.read(fd, item.size + 1 - len(data))):
+        while len(data) < item.size and (more := os.read(fd, item.size + 1 - len(data))):
             data += more  # a short read that is not the end (not seen from local file systems, allowed by POSIX)
         changed = len(data) != item.size
         data = data[: item.size].ljust(item.size, b"\x00")  # cut or padded with zeros: the archive stays consistent
