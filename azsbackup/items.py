@@ -83,6 +83,21 @@ MAX_NAME = 4096
 def check_name(name: str, subject: str) -> str:
     """Return the normalised relative name, or raise UnsafeArchiveMember."""
     stripped = name.rstrip("/")
+    # Every name of a backup passes here, often twice: accept the usual one in a few substring tests.
+    # An empty, "." or ".." component is a "//", "/./" or "/../" once the name is framed by slashes.
+    framed = f"/{stripped}/"
+    if (
+        stripped
+        and len(stripped) <= MAX_NAME
+        and "\x00" not in name
+        and "\\" not in name
+        and name[0] != "/"
+        and name[1:2] != ":"
+        and "//" not in framed
+        and "/./" not in framed
+        and "/../" not in framed
+    ):
+        return stripped
     reasons = []
     if not stripped:
         reasons.append("empty name")
@@ -146,6 +161,14 @@ class MemberChecker:
         name = check_name(item.name, self._subject)
         if name in self._names:
             self._refuse(name, "appears twice")
+        parent = name.rpartition("/")[0]
+        if item.kind is not ItemKind.SYMLINK and (not parent or parent in self._parents):
+            # The usual member, in a directory an earlier member's path ran through: that directory's
+            # own parents are known too (the set holds whole chains), and none is a link (a link is
+            # refused under a name in the set, a name in the set is added only when none of its
+            # parents is a link), so there is nothing to check or to add.
+            self._names.add(name)
+            return
         parts = name.split("/")
         parents = ["/".join(parts[:depth]) for depth in range(1, len(parts))]
         through = next((p for p in parents if p in self._links), None)

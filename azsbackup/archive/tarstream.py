@@ -13,6 +13,7 @@ could lead outside the component (absolute, ``..``, drive letters, NUL).
 
 from __future__ import annotations
 
+import functools
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,43 +59,58 @@ def header_bytes(item: Item) -> bytes:
     backup thread's time on a tree of small files.
     """
     name = item.name + "/" if item.kind is ItemKind.DIRECTORY else item.name
+    link = item.link_target
     seconds, nanos = divmod(abs(item.mtime_ns), 1_000_000_000)
     size = item.size if item.kind is ItemKind.FILE else 0
-    pax = {"mtime": f"{'-' if item.mtime_ns < 0 else ''}{seconds}.{nanos:09d}"}  # the sign covers the whole decimal
-    for keyword, value in (("path", name), ("linkpath", item.link_target)):
+    mtime = f"{'-' if item.mtime_ns < 0 else ''}{seconds}.{nanos:09d}"  # the sign covers the whole decimal
+    kind = _KIND_TO_TYPE[item.kind]
+    mode = item.mode & 0o7777
+    if (
+        len(name) <= _USTAR_TEXT
+        and len(link) <= _USTAR_TEXT
+        and name.isascii()
+        and link.isascii()
+        and 0 <= size < _USTAR_NUMBER_LIMIT
+        and item.mtime_ns >= 0
+        and seconds < _USTAR_NUMBER_LIMIT
+    ):  # the usual member: its only pax record is the exact mtime
+        return _pax_mtime_block(mtime) + _ustar_block(name, mode, size, seconds, kind, link)
+    pax = {"mtime": mtime}
+    for keyword, value in (("path", name), ("linkpath", link)):
         if len(value) > _USTAR_TEXT or not value.isascii():
             pax[keyword] = value
     if not 0 <= size < _USTAR_NUMBER_LIMIT:
         pax["size"], size = str(size), 0
     if item.mtime_ns < 0 or seconds >= _USTAR_NUMBER_LIMIT:
         seconds = 0  # the pax mtime record carries it
-    ustar = _ustar_block(name, item.mode & 0o7777, size, seconds, _KIND_TO_TYPE[item.kind], item.link_target)
-    return _pax_block(pax) + ustar
+    return _pax_block(pax) + _ustar_block(name, mode, size, seconds, kind, link)
 
 
 _USTAR_TEXT = 100
 _USTAR_NUMBER_LIMIT = 8**11
 _ZERO_ID = b"0000000\x00"
-_OWNER_AND_DEVICE = bytes(32 + 32 + 8 + 8 + 155)  # uname, gname, devmajor, devminor, prefix: all empty
+_MAGIC_OWNER_AND_DEVICE = tarfile.POSIX_MAGIC + bytes(32 + 32 + 8 + 8 + 155 + 12)
+"""The magic, then uname, gname, devmajor, devminor and prefix, all empty, and the block's padding."""
+_CONSTANT_SUM = sum(tarfile.POSIX_MAGIC) + 8 * ord(" ")
+"""What the magic and the checksum field (counted as 8 spaces) add to every block's checksum."""
 
 
 def _ustar_block(name: str, mode: int, size: int, mtime: int, kind: bytes, link: str) -> bytes:
-    block = b"".join(
+    name_field = name.encode("ascii", "replace")[:_USTAR_TEXT]
+    link_field = link.encode("ascii", "replace")[:_USTAR_TEXT]
+    numbers = b"%07o\x00%s%s%011o\x00%011o\x00" % (mode, _ZERO_ID, _ZERO_ID, size, mtime)
+    # The checksum is the sum of the block's bytes: summed over the fields that vary, not over 512 bytes.
+    checksum = _CONSTANT_SUM + sum(name_field) + sum(numbers) + kind[0] + sum(link_field)
+    return b"".join(
         (
-            name.encode("ascii", "replace")[:_USTAR_TEXT].ljust(_USTAR_TEXT, b"\x00"),
-            b"%07o\x00" % mode,
-            _ZERO_ID,
-            _ZERO_ID,
-            b"%011o\x00" % size,
-            b"%011o\x00" % mtime,
-            b"        ",  # the checksum field counts as spaces while the checksum is taken
+            name_field.ljust(_USTAR_TEXT, b"\x00"),
+            numbers,
+            b"%06o\x00 " % checksum,
             kind,
-            link.encode("ascii", "replace")[:_USTAR_TEXT].ljust(_USTAR_TEXT, b"\x00"),
-            tarfile.POSIX_MAGIC,
-            _OWNER_AND_DEVICE,
+            link_field.ljust(_USTAR_TEXT, b"\x00"),
+            _MAGIC_OWNER_AND_DEVICE,
         )
-    ).ljust(BLOCK, b"\x00")
-    return block[:148] + b"%06o\x00" % sum(block) + block[155:]
+    )
 
 
 def _pax_block(records: dict[str, str]) -> bytes:
@@ -102,14 +118,28 @@ def _pax_block(records: dict[str, str]) -> bytes:
     binary = any(not _is_utf8(value) for value in records.values())
     body = b"21 hdrcharset=BINARY\n" if binary else b""
     for keyword, value in records.items():
-        encoded = value.encode("utf-8", "surrogateescape" if binary else "strict")
-        length = len(keyword) + len(encoded) + 3  # space, '=' and newline
-        total = previous = 0
-        while (total := length + len(str(previous))) != previous:  # the length counts its own digits
-            previous = total
-        body += b"%d %s=%s\n" % (total, keyword.encode("ascii"), encoded)
-    header = _ustar_block("././@PaxHeader", 0, len(body), 0, tarfile.XHDTYPE, "")
-    return header + body + bytes(padding(len(body)))
+        body += _pax_record(keyword, value.encode("utf-8", "surrogateescape" if binary else "strict"))
+    return _pax_header(len(body)) + body + bytes(padding(len(body)))
+
+
+def _pax_mtime_block(mtime: str) -> bytes:
+    """:func:`_pax_block` of the one record ``mtime`` (ASCII digits): the common case, without the dict."""
+    body = _pax_record("mtime", mtime.encode("ascii"))
+    return _pax_header(len(body)) + body + bytes(padding(len(body)))
+
+
+def _pax_record(keyword: str, encoded: bytes) -> bytes:
+    length = len(keyword) + len(encoded) + 3  # space, '=' and newline
+    total = previous = 0
+    while (total := length + len(str(previous))) != previous:  # the length counts its own digits
+        previous = total
+    return b"%d %s=%s\n" % (total, keyword.encode("ascii"), encoded)
+
+
+@functools.cache
+def _pax_header(body_size: int) -> bytes:
+    """The ustar block that announces a pax body of ``body_size`` bytes: the same for every member of that size."""
+    return _ustar_block("././@PaxHeader", 0, body_size, 0, tarfile.XHDTYPE, "")
 
 
 def _is_utf8(value: str) -> bool:

@@ -39,7 +39,7 @@ from azsbackup.archive.format import (
     encode_recipients,
     nonce,
 )
-from azsbackup.archive.tarstream import END_OF_ARCHIVE, header_bytes, padding
+from azsbackup.archive.tarstream import BLOCK, END_OF_ARCHIVE, header_bytes, padding
 from azsbackup.crypto.envelope import SegmentCipher, wrap_key
 from azsbackup.errors import ProviderError
 from azsbackup.items import Item, ItemKind, MemberChecker, Readable
@@ -47,6 +47,7 @@ from azsbackup.model import iso, utc_now
 
 OUTPUT_QUEUE = 4
 """Sealed segments waiting for the output thread."""
+_ZERO_BLOCK = bytes(BLOCK)
 
 
 class Writable(Protocol):
@@ -145,12 +146,19 @@ class ArchiveWriter:
             if content is None:
                 raise ProviderError(component=self._component, detail=f"{item.name}: no content stream for a file")
             self._copy(content, item.size, item.name)
-            self._write(bytes(padding(item.size)))
+            if item.size % BLOCK:
+                self._write(_ZERO_BLOCK[: padding(item.size)])
         self._items += 1
 
     # --- tar stream into segments --------------------------------------------------------------
 
     def _write(self, data: bytes) -> None:
+        end = self._fill + len(data)
+        if end < self._segment_size:  # the usual case, a header or padding that fits: no view, no loop
+            self._buffer[self._fill : end] = data
+            self._fill = end
+            self._raw += len(data)
+            return
         view = memoryview(data)
         while view:
             take = min(len(view), self._segment_size - self._fill)

@@ -46,6 +46,13 @@ from azsbackup.providers.base import (
 )
 
 SETTINGS = ("path", "include", "exclude")
+SMALL_FILE = 64 << 10
+"""Files up to this size are read whole in one call and handed over as bytes: per file, not per byte, costs."""
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _storable_name(rel: str) -> bool:
@@ -131,12 +138,16 @@ class DirectoryProvider(FilesAsArchived):
             return False
         return is_dir or not self.include or any(fnmatch.fnmatchcase(rel, g) for g in self.include)
 
-    def _walk(self, directory: Path, rel: str, ctx: ProviderContext) -> Iterator[tuple[str, os.stat_result, Path]]:
+    def _walk(self, directory: str, rel: str, ctx: ProviderContext) -> Iterator[tuple[str, os.stat_result, str]]:
+        """``(relative name, lstat, path)`` of every selected entry below ``directory``, depth first, sorted by name.
+
+        Paths stay strings: a ``Path`` per entry cost more than the entry's stat on a tree of small files.
+        """
         try:
             with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_entry_name)
         except OSError as exc:
-            ctx.warn("unreadable", f"cannot list {directory}: {exc.strerror}", str(directory))
+            ctx.warn("unreadable", f"cannot list {directory}: {exc.strerror}", directory)
             return
         for entry in entries:
             child_rel = f"{rel}/{entry.name}" if rel else entry.name
@@ -146,15 +157,15 @@ class DirectoryProvider(FilesAsArchived):
                 ctx.warn("unreadable", f"cannot stat {entry.path}: {exc.strerror}", entry.path)
                 continue
             is_dir = stat.S_ISDIR(st.st_mode)
-            if not self._selected(child_rel, is_dir):
+            if (self.include or self.exclude) and not self._selected(child_rel, is_dir):
                 continue
             if not _storable_name(child_rel):
                 skipped = f"{child_rel} and everything below it" if is_dir else child_rel
                 ctx.warn("unsafe-name", f"skipped {skipped}: the archive format cannot hold this name", child_rel)
                 continue
-            yield child_rel, st, Path(entry.path)
+            yield child_rel, st, entry.path
             if is_dir:
-                yield from self._walk(Path(entry.path), child_rel, ctx)
+                yield from self._walk(entry.path, child_rel, ctx)
 
     def _content_bytes(self) -> int:
         """The sizes of the regular files the walk will back up, summed: a lean walk for progress only.
@@ -163,7 +174,7 @@ class DirectoryProvider(FilesAsArchived):
         a ``stat`` only for regular files (``DirEntry`` knows the others' type).
         """
         total = 0
-        pending = [(self.path, "")]
+        pending = [(str(self.path), "")]
         while pending:
             directory, rel = pending.pop()
             try:
@@ -175,9 +186,11 @@ class DirectoryProvider(FilesAsArchived):
                 child_rel = f"{rel}/{entry.name}" if rel else entry.name
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        if self._selected(child_rel, True):
-                            pending.append((Path(entry.path), child_rel))
-                    elif entry.is_file(follow_symlinks=False) and self._selected(child_rel, False):
+                        if not self.exclude or self._selected(child_rel, True):
+                            pending.append((entry.path, child_rel))
+                    elif entry.is_file(follow_symlinks=False) and (
+                        not (self.include or self.exclude) or self._selected(child_rel, False)
+                    ):
                         total += entry.stat(follow_symlinks=False).st_size
                 except OSError:
                     continue
@@ -189,7 +202,7 @@ class DirectoryProvider(FilesAsArchived):
         ctx.expect_bytes(self._content_bytes())
         pending_dirs: list[tuple[str, os.stat_result]] = []
         links = MemberChecker(self.component)  # sees the links only: a walk never repeats a name or enters a link
-        for rel, st, path in self._walk(self.path, "", ctx):
+        for rel, st, path in self._walk(str(self.path), "", ctx):
             if stat.S_ISDIR(st.st_mode):
                 pending_dirs.append((rel, st))
                 continue
@@ -205,7 +218,7 @@ class DirectoryProvider(FilesAsArchived):
         pending.clear()
 
     def _back_up_entry(
-        self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: Path, links: MemberChecker
+        self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: str, links: MemberChecker
     ) -> None:
         mode = stat.S_IMODE(st.st_mode)
         if stat.S_ISLNK(st.st_mode):
@@ -221,22 +234,48 @@ class DirectoryProvider(FilesAsArchived):
         else:
             ctx.warn("special-file", f"skipped {rel}: not a regular file, directory or link", rel)
 
-    def _back_up_file(self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: Path) -> None:
+    def _back_up_file(self, sink: ItemSink, ctx: ProviderContext, rel: str, st: os.stat_result, path: str) -> None:
         try:
-            handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
+            fd = os.open(path, _OPEN_FLAGS)
         except OSError as exc:
             ctx.warn("unreadable", f"skipped {rel}: {exc.strerror}", rel)
             return
-        with handle:
-            content = _PaddedFile(handle, st.st_size)
-            try:
-                sink.add(Item(rel, ItemKind.FILE, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size), content)
-            except OSError as exc:
-                raise ProviderError(component=self.component, detail=f"reading {rel}: {exc.strerror}") from exc
-            after = os.fstat(handle.fileno())
-            if content.changed or content.grew() or after.st_mtime_ns != st.st_mtime_ns:
-                ctx.warn("file-changed", f"{rel} changed while it was read; the backup holds a mix", rel)
+        item = Item(rel, ItemKind.FILE, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size)
+        try:
+            if st.st_size <= SMALL_FILE:
+                changed = self._add_small_file(sink, item, fd)
+            else:
+                changed = self._add_large_file(sink, item, fd)
+            after = os.fstat(fd)
+        except OSError as exc:
+            raise ProviderError(component=self.component, detail=f"reading {rel}: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
+        if changed or after.st_mtime_ns != st.st_mtime_ns or after.st_size != st.st_size:
+            ctx.warn("file-changed", f"{rel} changed while it was read; the backup holds a mix", rel)
         ctx.on_progress(st.st_size)
+
+    @staticmethod
+    def _add_small_file(sink: ItemSink, item: Item, fd: int) -> bool:
+        """Add a file read whole, in one read of one byte more than its size (that byte tells it grew).
+
+        A read that returns the whole size is taken as the end: asking again to be told so would double the
+        calls, and a file that grew since its stat shows in the size that ``fstat`` gives after.
+        """
+        data = os.read(fd, item.size + 1)
+        while len(data) < item.size and (more := os.read(fd, item.size + 1 - len(data))):
+            data += more  # a short read that is not the end (not seen from local file systems, allowed by POSIX)
+        changed = len(data) != item.size
+        data = data[: item.size].ljust(item.size, b"\x00")  # cut or padded with zeros: the archive stays consistent
+        sink.add(item, io.BytesIO(data))
+        return changed
+
+    @staticmethod
+    def _add_large_file(sink: ItemSink, item: Item, fd: int) -> bool:
+        with open(fd, "rb", buffering=0, closefd=False) as handle:
+            content = _PaddedFile(handle, item.size)
+            sink.add(item, content)
+            return content.changed or content.grew()
 
     # --- restore ----------------------------------------------------------------------------
 

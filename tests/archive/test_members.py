@@ -20,11 +20,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from azsbackup.archive.reader import ArchiveReader
 from azsbackup.archive.tarstream import TarReader, header_bytes
 from azsbackup.errors import UnsafeArchiveMember
-from azsbackup.items import Item, ItemKind, MemberChecker
+from azsbackup.items import Item, ItemKind, MemberChecker, check_name
 from azsbackup.providers.base import ProviderContext
 from azsbackup.providers.directory import DirectoryProvider
 from azsbackup.providers.fs import StagedTree
@@ -101,6 +103,9 @@ REFUSED = {
         link("d/b", ".."),
     ],
     "deep chain above the root": [Item("d", ItemKind.DIRECTORY), link("d/up", ".."), link("u", "d/up/..")],
+    # the second member of a directory takes the short way (its parents are known): links still see them
+    "link over a directory with several members": [file("d/e/a"), file("d/e/b"), link("d", "x")],
+    "path through a link beside known directories": [file("d/a"), file("d/b"), link("l", "d"), file("l/c")],
 }
 ALLOWED = {
     "link defined after a target ran through it": [link("a", "b/x/../.."), link("b", "c")],
@@ -122,6 +127,31 @@ def test_unsafe_member_sequences_are_refused_by_writer_reader_and_restore(member
         for member, data in contents:
             tree.add(member, io.BytesIO(data) if data is not None else None)
     assert not (tmp_path / "target").exists()
+
+
+def reference_name_check(name: str) -> bool:
+    """The rule of format.md 3.2 spelled out part by part: what check_name must accept, and only that."""
+    stripped = name.rstrip("/")
+    parts = stripped.split("/")
+    return not (
+        not stripped
+        or "\x00" in name
+        or name.startswith(("/", "\\"))
+        or (len(name) > 1 and name[1] == ":")
+        or any(p in ("", ".", "..") for p in parts)
+        or len(stripped) > 4096
+    )
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text("ab./\\:\x00", max_size=12) | st.integers(4090, 4100).map(lambda n: ("ab/" * n)[:n]))
+def test_check_name_accepts_exactly_the_safe_names(name: str) -> None:
+    try:
+        assert check_name(name, "t") == name.rstrip("/")
+        accepted = True
+    except UnsafeArchiveMember:
+        accepted = False
+    assert accepted == reference_name_check(name)
 
 
 @pytest.mark.parametrize("members", ALLOWED.values(), ids=ALLOWED.keys())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tarfile
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from azsbackup.archive.tarstream import _KIND_TO_TYPE, header_bytes
@@ -47,5 +47,10 @@ def with_tarfile(item: Item) -> bytes:
 
 @settings(max_examples=1500, deadline=None)
 @given(items())
+@example(Item("etc/app/a.conf", ItemKind.FILE, 0o644, 1_733_570_000_123_456_789, 4321))  # the usual members
+@example(Item("etc/app", ItemKind.DIRECTORY, 0o755, 1_733_570_000_000_000_000))
+@example(Item("etc/app/current", ItemKind.SYMLINK, 0o777, 0, link_target="a.conf"))
+@example(Item("x" * 100, ItemKind.FILE, 0o600, 8**11 * 10**9 - 1, 8**11 - 1))  # at the ustar limits
+@example(Item("x" * 101, ItemKind.FILE, 0o600, 8**11 * 10**9, 8**11))  # just past them
 def test_headers_are_byte_identical_to_tarfile(item: Item) -> None:
     assert header_bytes(item) == with_tarfile(item)

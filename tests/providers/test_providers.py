@@ -12,7 +12,7 @@ from azsbackup.errors import CommandFailed, InvalidValue, SourceMissing
 from azsbackup.items import Item, Readable
 from azsbackup.providers.base import ProviderContext
 from azsbackup.providers.command import CommandProvider
-from azsbackup.providers.directory import DirectoryProvider
+from azsbackup.providers.directory import SMALL_FILE, DirectoryProvider
 
 
 class ListSink:
@@ -63,21 +63,35 @@ def test_outward_links_and_special_files_are_skipped_with_warnings(tmp_path: Pat
     assert codes == [("link-outside", "climb"), ("link-outside", "outside"), ("special-file", "pipe")]
 
 
-def test_a_file_that_changes_while_read_is_reported(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [1000, SMALL_FILE, SMALL_FILE + 1, 3 * SMALL_FILE])  # read whole, or streamed
+@pytest.mark.parametrize("new_size", [10, "grown"])
+def test_a_file_that_changes_while_read_is_reported(tmp_path: Path, size: int, new_size: int | str) -> None:
     path = tmp_path / "growing.log"
-    path.write_bytes(b"x" * 1000)
+    path.write_bytes(b"x" * size)
+    replacement = b"y" * (10 if new_size == 10 else 2 * size)
 
-    class ShrinkingSink(ListSink):
+    class ChangingSink(ListSink):
         def add(self, item: Item, content: Readable | None = None) -> None:
             if item.name == "growing.log":
-                path.write_bytes(b"y" * 10)  # truncated by a writer between stat and read
+                path.write_bytes(replacement)  # changed by a writer between stat and read
             super().add(item, content)
 
-    sink, ctx = ShrinkingSink(), ProviderContext("t")
+    sink, ctx = ChangingSink(), ProviderContext("t")
     DirectoryProvider.from_settings("t", {"path": str(tmp_path)}).backup(sink, ctx)
     item, data = sink.items["growing.log"]
-    assert item.size == 1000 and data is not None and len(data) == 1000  # the archive stays consistent
+    assert item.size == size and data is not None and len(data) == size  # the archive stays consistent
     assert [w.code for w in ctx.warnings] == ["file-changed"] and ctx.warnings[0].subject == "growing.log"
+
+
+def test_unchanged_files_of_every_size_are_read_exactly(tmp_path: Path) -> None:
+    sizes = [0, 1, 511, 512, SMALL_FILE - 1, SMALL_FILE, SMALL_FILE + 1, 5 * SMALL_FILE + 7]
+    for size in sizes:
+        (tmp_path / f"f{size}").write_bytes(os.urandom(size))
+    sink, ctx = back_up(DirectoryProvider.from_settings("t", {"path": str(tmp_path)}))
+    assert ctx.warnings == []
+    for size in sizes:
+        item, data = sink.items[f"f{size}"]
+        assert item.size == size and data == (tmp_path / f"f{size}").read_bytes()
 
 
 def test_missing_source_and_bad_settings(tmp_path: Path) -> None:
