@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 from azsbackup.errors import InvalidValue
-from azsbackup.providers.base import Provider
+from azsbackup.providers.base import FilesAsArchived, Provider
 
 PROVIDER_TYPES: dict[str, str] = {
     "directory": "azsbackup.providers.directory:DirectoryProvider",
@@ -20,6 +20,12 @@ PROVIDER_TYPES: dict[str, str] = {
     "controller": "azsbackup.providers.controller:ControllerProvider",
 }
 OPERATOR_TYPES = ("directory", "sqlite", "command", "winrm")
+
+
+def files_restorer(name: str) -> type[FilesAsArchived] | type[Provider]:
+    """What gives ``restore --to`` files for component type ``name``: its provider, or for a type this
+    engine does not know (a backup from a newer release), the archive's members as they are."""
+    return provider_type(name) if name in PROVIDER_TYPES else FilesAsArchived
 
 
 def provider_type(name: str) -> type[Provider]:

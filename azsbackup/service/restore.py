@@ -37,7 +37,7 @@ from azsbackup.events import ByteProgress, EventSink
 from azsbackup.items import Item, Readable
 from azsbackup.model import SCHEMA
 from azsbackup.osutil import writing_output
-from azsbackup.providers import provider_type
+from azsbackup.providers import files_restorer
 from azsbackup.providers.base import ProviderContext, RestoreDestination
 from azsbackup.providers.controller import NAME as CONTROLLER_NAME
 from azsbackup.service.components import Component, get_component
@@ -196,7 +196,7 @@ def _restore_one(
                 value=name,
                 allowed="components configured on this controller; restore others with --to DIR",
             )
-        return provider_type(_type_of(manifest, name)).restore_files(source, dest.directory, force, ctx)
+        return files_restorer(_type_of(manifest, name)).restore_files(source, dest.directory, force, ctx)
 
 
 def _type_of(manifest: Manifest, name: str) -> str:

@@ -234,3 +234,32 @@ def test_restore_to_a_directory_does_not_depend_on_the_configuration(
     dumped = tmp_path / "unconfigured" / "etcd" / "stdout.dump"
     assert dumped.read_text() == "dump " * 1000 and stat.S_IMODE(dumped.stat().st_mode) == 0o600
     assert snapshot(tmp_path / "unconfigured" / "tree") == snapshot(source)
+
+
+def test_restore_to_a_directory_takes_a_type_this_engine_does_not_know_as_files(
+    configured: Engine, cert_pair: CertPair, tmp_path: Path
+) -> None:
+    """A backup from a newer release may hold a component type this engine lacks: `--to` still gives its files."""
+    import dataclasses
+
+    from azsbackup.archive.manifest import decode_signed, encode_signed
+    from azsbackup.crypto.signing import SigningKey
+
+    source = tmp_path / "tree"
+    build_sample_tree(source)
+    configured.run("component", "add", "tree", "--type", "directory", "--path", str(source))
+    backup_id = configured.run("backup", "start").json["id"]
+    configured.run("component", "remove", "tree")
+    manifest_path = configured.home / "store" / backup_id / "manifest.json"
+    manifest, _ = decode_signed(manifest_path.read_bytes())
+    future = [dataclasses.replace(c, type="future-type") if c.name == "tree" else c for c in manifest.components]
+    signed = encode_signed(
+        dataclasses.replace(manifest, components=future), SigningKey.load(configured.home / "signing.key")
+    )
+    manifest_path.write_bytes(signed)
+
+    configured.run(
+        "restore", backup_id, *key_args(cert_pair), "--to", str(tmp_path / "out"), "--component", "tree",
+        input=cert_pair.password + "\n",
+    )  # fmt: skip
+    assert snapshot(tmp_path / "out" / "tree") == snapshot(source)
