@@ -7,6 +7,7 @@
 #                                         with `npm ci` from tests/azurite/package-lock.json into tests/azurite/
 #   prometheus, prometheus-alertmanager   the metrics and alert tests' servers (tests/fixtures/prometheus.py),
 #                                         and promtool for the metric and rule checks; never started as services
+#   strace                                the restore durability test watches the engine's own system calls
 # Nothing is started or configured: the test fixtures run their own smbd, Azurite, Prometheus and Alertmanager
 # on loopback.
 set -euo pipefail
@@ -27,6 +28,7 @@ have promtool || need[prometheus]=1
 have prometheus-alertmanager || need[prometheus-alertmanager]=1
 have node || need[nodejs]=1
 have npm || need[npm]=1
+have strace || need[strace]=1
 
 # Azurite 3.36 and later need Node 22; the lock file pins 3.35.0, which runs on Debian's Node 20.
 azurite_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/azurite"
