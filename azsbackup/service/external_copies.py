@@ -19,20 +19,20 @@ store, and the alert closes when no copy is known to be damaged any more.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from azsbackup.archive.manifest import archives_of
-from azsbackup.errors import AzsBackupError, ChecksumMismatch, IntegrityError, NotFound, Untrusted
+from azsbackup.errors import AzsBackupError, IntegrityError, NotFound, Untrusted
 from azsbackup.events import EventSink
 from azsbackup.model import SCHEMA, utc_now
-from azsbackup.service.catalog import MANIFEST, read_manifest, require_trusted
+from azsbackup.service.catalog import MANIFEST
 from azsbackup.service.controller import Controller
+from azsbackup.service.verify import load_trusted_manifest, open_checked_archive
 from azsbackup.state.db import transaction
 from azsbackup.storage.base import Location, join
 
-READ_CHUNK = 8 << 20
 VERIFIED, DAMAGED, MISSING = "Verified", "Damaged", "Missing"
 ALERT = "external-copy-damaged"
 
@@ -200,7 +200,7 @@ def verify_copies(
             "Verify external copy", row["backup_id"], index, len(chosen), bytes_total=row["size"]
         )
         with step:
-            result = verify_copy(controller, target, row["backup_id"], step.advance)
+            result = verify_copy(controller, target, row["backup_id"], step.update)
         _record_result(controller, path, result)
         report.copies.append(result)
         events.log(f"{row['backup_id']}: {result.result}", backup_id=row["backup_id"], result=result.result)
@@ -208,39 +208,32 @@ def verify_copies(
     return report
 
 
-def verify_copy(controller: Controller, target: Location, backup_id: str, progress: Any) -> CopyResult:
-    """Check one copy: the manifest's signature and trust, each archive's size and SHA-256."""
-    read = 0
+def verify_copy(
+    controller: Controller, target: Location, backup_id: str, progress: Callable[[int], None]
+) -> CopyResult:
+    """Check one copy as ``verify`` checks a backup without a key: the manifest's signature and trust, each
+    archive's size and SHA-256 (:class:`~azsbackup.archive.checked.HashingStream`). ``progress`` is told the
+    archive bytes read so far."""
+    manifest_size = 0
+    archived = [0]  # archive bytes read so far, across the archives (damaged ones included)
     try:
-        manifest, signer = read_manifest(target, backup_id)
-        require_trusted(controller, manifest, signer)
-        read += target.stat(join(backup_id, MANIFEST)).size
+        manifest, _signer = load_trusted_manifest(controller, target, backup_id)
+        manifest_size = target.stat(join(backup_id, MANIFEST)).size
         for _component, ref in archives_of(manifest):
-            path = join(backup_id, ref.file)
-            size, digest = _hash_file(target, path, progress)
-            read += size
-            if (size, digest) != (ref.size, ref.sha256):
-                raise ChecksumMismatch(
-                    subject=f"{target.display}/{path}",
-                    detail=f"{size} bytes with SHA-256 {digest}; the signed manifest names {ref.size}, {ref.sha256}",
-                )
+
+            def count(so_far: int, before: int = archived[0]) -> None:
+                archived[0] = before + so_far
+                progress(archived[0])
+
+            raw, stream = open_checked_archive(target, manifest, ref, count)
+            with raw:
+                stream.finish()
     except NotFound as exc:  # a copy that lost a file is a damaged copy: one exit code (integrity) for both
         error = IntegrityError(subject=f"{target.display}/{backup_id}", detail=f"missing: {exc.message}")
-        return CopyResult(backup_id, MISSING, exc.message, read, error)
+        return CopyResult(backup_id, MISSING, exc.message, manifest_size + archived[0], error)
     except (IntegrityError, Untrusted) as exc:
-        return CopyResult(backup_id, DAMAGED, exc.message, read, exc)
-    return CopyResult(backup_id, VERIFIED, None, read)
-
-
-def _hash_file(target: Location, path: str, progress: Any) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with target.open_read(path) as fh:
-        while chunk := fh.read(READ_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            progress(len(chunk))
-    return size, digest.hexdigest()
+        return CopyResult(backup_id, DAMAGED, exc.message, manifest_size + archived[0], exc)
+    return CopyResult(backup_id, VERIFIED, None, manifest_size + archived[0])
 
 
 def _internal_ids(controller: Controller) -> set[str]:
