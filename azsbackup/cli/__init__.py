@@ -20,8 +20,6 @@ import click
 from azsbackup import __version__
 from azsbackup.cli.app import App
 from azsbackup.errors import AzsBackupError, ExitCode, Interrupted, StateUnavailable, UsageError
-from azsbackup.service.controller import default_home
-from azsbackup.state.db import unavailable_reason
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -160,6 +158,9 @@ def run(argv: list[str] | None = None) -> int:
         _app_of(ctx).error(Interrupted())
         return int(ExitCode.INTERRUPTED)
     except sqlite3.Error as exc:  # the file system failed the state database: the operator can fix that
+        from azsbackup.service.controller import default_home
+        from azsbackup.state.db import unavailable_reason
+
         reason = unavailable_reason(exc)
         app = _app_of(ctx)
         if reason is None:
