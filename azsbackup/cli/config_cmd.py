@@ -43,7 +43,7 @@ def config_human(doc: dict[str, Any]) -> str:
         ("Frequency", f"{doc['frequency_hours']} h"),
         ("Retention", f"{doc['retention_days']} days"),
         ("Scheduler", "enabled" if doc["scheduler_enabled"] else "disabled"),
-        ("Export read-back", "on" if doc["read_back"] else "off"),
+        ("Read-back", "on" if doc["read_back"] else "off"),
         ("Verification budget", f"{doc['verify_max_bytes']} bytes per scheduled run"),
         ("Last backup", doc["last_backup"] or "(none)"),
         ("Controller", doc["controller_home"]),
@@ -110,7 +110,8 @@ def config_human(doc: dict[str, Any]) -> str:
 @click.option(
     "--read-back/--no-read-back",
     default=None,
-    help="Read every exported file back and compare its SHA-256 before it gets its name (default: off).",
+    help="Read every file written (to the internal store and on export) back and compare its SHA-256 "
+    "before it gets its name (default: off).",
 )
 @click.option(
     "--verify-max-bytes",

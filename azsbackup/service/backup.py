@@ -169,6 +169,7 @@ def _run_locked(
     created = utc_now()
     backup_id = new_backup_id(created)
     components = [c for c in list_components(controller, include_controller=True) if c.enabled]
+    read_back = controller.config().read_back
     events.log(f"backup {backup_id} started: {len(components)} components", backup_id=backup_id)
     controller.store.makedirs(backup_id)
 
@@ -176,7 +177,7 @@ def _run_locked(
     for index, component in enumerate(components):
         status = f"{component.name} ({index + 1}/{len(components)})"
         step = events.byte_progress("Backup", status, index, len(components), component=component.name)
-        result, archive = _back_up_component(controller, backup_id, component, recipients, events, step)
+        result, archive = _back_up_component(controller, backup_id, component, recipients, events, step, read_back)
         results.append((result, archive))
         events.emit({"type": "component_status", "component": result.to_dict()})
     events.progress("Backup", "writing manifest", len(components), len(components))
@@ -192,7 +193,7 @@ def _run_locked(
         components=[_manifest_component(r, a) for r, a in results],
         recipients=[recipient_identity(c) for c in recipients],
     )
-    write_manifest(controller.store, manifest, controller.signing_key)
+    write_manifest(controller.store, manifest, controller.signing_key, read_back=read_back)
     own = SignerInfo(fingerprint=controller.signing_key.fingerprint, public_key=controller.signing_key.public_key)
     record = record_from_manifest(manifest, own, trusted=True)
     with transaction(controller.db) as db:
@@ -220,14 +221,19 @@ def _back_up_component(
     recipients: list[x509.Certificate],
     events: EventSink,
     step: ByteProgress,
+    read_back: bool,
 ) -> tuple[ComponentResult, ArchiveRef | None]:
-    """Back up one component; ``step`` reports its bytes of file content as the archive writer takes them."""
+    """Back up one component; ``step`` reports its bytes of file content as the archive writer takes them.
+
+    ``read_back``: the configured inline check (``config set --read-back``), the same rule as on the
+    external location; without it the archive's SHA-256 is that of the bytes written (docs/design.md).
+    """
     started = time.monotonic()
     ctx = ProviderContext(component.name, on_expected_bytes=step.expect)
     file_name = component.name + ARCHIVE_SUFFIX
     result = ComponentResult(component.name, component.type, ComponentStatus.FAILED)
     try:
-        with controller.store.open_write(join(backup_id, file_name), read_back=True) as out:
+        with controller.store.open_write(join(backup_id, file_name), read_back=read_back) as out:
             writer = ArchiveWriter(
                 out, backup_id=backup_id, component=component.name, recipients=recipients, progress=step.update
             )

@@ -108,11 +108,11 @@ def read_manifest(location: Location, backup_id: str) -> tuple[Manifest, SignerI
     return manifest, signer
 
 
-def write_manifest(location: Location, manifest: Manifest, key: SigningKey) -> None:
+def write_manifest(location: Location, manifest: Manifest, key: SigningKey, *, read_back: bool = False) -> None:
     """Sign and atomically publish ``manifest.json`` in the internal store: the step that makes a backup complete.
 
-    Read back before it is published, as every file of the internal store (docs/design.md)."""
-    with location.open_write(join(manifest.backup_id, MANIFEST), read_back=True) as out:
+    ``read_back``: the configured inline check, as for every file written (docs/design.md)."""
+    with location.open_write(join(manifest.backup_id, MANIFEST), read_back=read_back) as out:
         out.write(encode_signed(manifest, key))
         out.commit()
 

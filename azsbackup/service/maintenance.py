@@ -64,6 +64,7 @@ def rekey_backups(
 
 def _rekey_one(controller: Controller, backup_id: str, old_key: RSAPrivateKey, new_cert: Any) -> None:
     store = controller.store
+    read_back = controller.config().read_back
     manifest, _ = load_trusted_manifest(controller, store, backup_id)
     tag = secrets.token_hex(3)
     replaced: list[str] = []
@@ -76,7 +77,7 @@ def _rekey_one(controller: Controller, backup_id: str, old_key: RSAPrivateKey, n
         new_name = f"{component.name}.{tag}{ARCHIVE_SUFFIX}"
         with (
             store.open_read(join(backup_id, ref.file)) as src,
-            store.open_write(join(backup_id, new_name), read_back=True) as dst,
+            store.open_write(join(backup_id, new_name), read_back=read_back) as dst,
         ):
             rekey_archive(src, dst, old_key, [new_cert])
             written = dst.commit()
@@ -88,6 +89,6 @@ def _rekey_one(controller: Controller, backup_id: str, old_key: RSAPrivateKey, n
         components=components,
         recipients=[recipient_identity(new_cert)],
     )
-    write_manifest(store, new_manifest, controller.signing_key)
+    write_manifest(store, new_manifest, controller.signing_key, read_back=read_back)
     for old in replaced:
         store.delete(join(backup_id, old))

@@ -58,9 +58,10 @@ function Set-AzsBackupConfiguration {
     SMB encryption again.
 
     .PARAMETER ReadBack
-    Export reads every file back from the external location and compares its SHA-256 before the file gets its
-    name ($true); off by default ($false), as the copies are proven by Test-AzsBackupExternalCopy, which the
-    scheduler runs after each scheduled backup. -ReadBack $false and -ReadBack:$false both work.
+    Every file written, in the internal store and on the external location, is read back and its SHA-256
+    compared before the file gets its name ($true); off by default ($false): the stored copies are proven by
+    Test-AzsBackup and by Test-AzsBackupExternalCopy, which the scheduler runs after each scheduled backup.
+    -ReadBack $false and -ReadBack:$false both work.
 
     .PARAMETER VerifyMaxBytes
     Bytes of exported copies the scheduler reads back after each scheduled backup (Test-AzsBackupExternalCopy
@@ -108,8 +109,8 @@ function Set-AzsBackupConfiguration {
     .EXAMPLE
     Set-AzsBackupConfiguration -VerifyMaxBytes 200GB -ReadBack $false
 
-    Reads back up to 200 GiB of exported copies after each scheduled backup, and exports without an inline
-    read-back.
+    Reads back up to 200 GiB of exported copies after each scheduled backup, and writes backups and exports
+    without an inline read-back.
 
     .LINK
     https://pypi.org/project/azsbackup/
