@@ -56,7 +56,8 @@ class ProviderContext:
     on_progress: Callable[[int], None] = lambda _n: None
     """Called with the number of source bytes just read or written."""
     on_expected_bytes: Callable[[int], None] = lambda _n: None
-    """Told how many bytes of file content the backup will read, once the provider knows."""
+    """Told how many bytes of file content the backup will read, once the provider knows (from any thread:
+    a provider may sum its sizes while the backup runs)."""
 
     def warn(self, code: str, message: str, subject: str = "") -> None:
         self.warnings.append(EngineWarning(code, message, subject))

@@ -32,6 +32,7 @@ import fnmatch
 import io
 import os
 import stat
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar
@@ -199,7 +200,16 @@ class DirectoryProvider(FilesAsArchived):
     def backup(self, sink: ItemSink, ctx: ProviderContext) -> None:
         if not self.path.is_dir():
             raise SourceMissing(component=self.component, path=str(self.path))
-        ctx.expect_bytes(self._content_bytes())
+        # The sizes are summed for progress only, on a thread of their own: the backup starts at once instead
+        # of after a first walk of the whole tree (0.16-0.25 s of a 1 GiB tree, with one core busy).
+        sizing = threading.Thread(target=self._announce_size, args=(ctx,), name="azsbackup-size", daemon=True)
+        sizing.start()
+        try:
+            self._back_up_tree(sink, ctx)
+        finally:
+            sizing.join()
+
+    def _back_up_tree(self, sink: ItemSink, ctx: ProviderContext) -> None:
         pending_dirs: list[tuple[str, os.stat_result]] = []
         links = MemberChecker(self.component)  # sees the links only: a walk never repeats a name or enters a link
         for rel, st, path in self._walk(str(self.path), "", ctx):
@@ -210,6 +220,9 @@ class DirectoryProvider(FilesAsArchived):
             self._flush_dirs(sink, pending_dirs)
             self._back_up_entry(sink, ctx, rel, st, path, links)
         self._flush_dirs(sink, pending_dirs)
+
+    def _announce_size(self, ctx: ProviderContext) -> None:
+        ctx.expect_bytes(self._content_bytes())
 
     @staticmethod
     def _flush_dirs(sink: ItemSink, pending: list[tuple[str, os.stat_result]]) -> None:
