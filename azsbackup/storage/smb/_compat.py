@@ -12,17 +12,23 @@ Checked on: smbprotocol 1.17.0 (the versions ``pyproject.toml`` allows).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import socket
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from smbprotocol import MAX_PAYLOAD_SIZE
-from smbprotocol.exceptions import SMBException, SMBOSError, SMBResponseException
-from smbprotocol.header import NtStatus
-from smbprotocol.open import SMB2ReadResponse, SMB2WriteResponse
+from smbprotocol.connection import Ciphers, Dialects, Request
+from smbprotocol.exceptions import SMBConnectionClosed, SMBException, SMBOSError, SMBResponseException
+from smbprotocol.header import Commands, NtStatus, SMB2HeaderRequest
+from smbprotocol.open import SMB2ReadResponse, SMB2WriteRequest, SMB2WriteResponse
+
+from azsbackup.storage.smb import wire
 
 CHECKED_VERSIONS = ("1.17",)
 """The smbprotocol releases (major.minor) every function below was read on and tested with."""
@@ -148,10 +154,53 @@ def file_size(handle: Any) -> int:
     return int(handle.fd.end_of_file)
 
 
+@dataclass(frozen=True)
+class DirectWrite:
+    """A WRITE request :func:`send` lays out and encrypts itself (:mod:`~azsbackup.storage.smb.wire`)."""
+
+    fd: Any
+    cipher: AESGCM
+    data: bytes
+    offset: int
+
+
 def write_request(fd: Any, data: bytes, offset: int) -> Any:
-    """A WRITE request built but not sent (1.17: ``Open.write(..., send=False)`` returns ``(message, unpack)``)."""
+    """A WRITE request built but not sent.
+
+    On a session or share that encrypts with AES-GCM (SMB 3.1.1) and does not
+    also sign, a :class:`DirectWrite`; otherwise smbprotocol's own message
+    (1.17: ``Open.write(..., send=False)`` returns ``(message, unpack)``).
+    """
+    cipher = _direct_cipher(fd)
+    if cipher is not None:
+        return DirectWrite(fd, cipher, data, offset)
     message, _ = fd.write(data, offset=offset, send=False)
     return message
+
+
+def _direct_cipher(fd: Any) -> AESGCM | None:
+    """The AES-GCM key a WRITE on ``fd`` is encrypted with, when :mod:`wire` can build it as smbprotocol would.
+
+    1.17 (``Connection._send``, ``_encrypt``): a message is encrypted when its
+    session or tree says so, with the session's ``encryption_key`` and the
+    negotiated ``cipher_id`` from 3.1.1 on, and also signed when the session
+    requires signing and has a key (then smbprotocol's path is kept).
+    """
+    tree = fd.tree_connect
+    session = tree.session
+    connection = session.connection
+    if not (session.encrypt_data or tree.encrypt_data) or (session.signing_required and session.signing_key):
+        return None
+    if not connection.supports_multi_credit or connection.dialect < Dialects.SMB_3_1_1:
+        return None
+    if connection.cipher_id not in (Ciphers.AES_128_GCM, Ciphers.AES_256_GCM):
+        return None
+    return _aesgcm(bytes(session.encryption_key))
+
+
+@functools.lru_cache(maxsize=16)
+def _aesgcm(key: bytes) -> AESGCM:
+    return AESGCM(key)
 
 
 def read_request(fd: Any, offset: int, length: int) -> Any:
@@ -162,7 +211,71 @@ def read_request(fd: Any, offset: int, length: int) -> Any:
 
 def send(connection: Any, message: Any, session_id: int, tree_id: int, credit_request: int) -> Any:
     """Send a request built above; returns what :func:`receive` waits on (1.17: ``Connection.send``)."""
+    if isinstance(message, DirectWrite):
+        return _send_direct(connection, message, session_id, tree_id, credit_request)
     return connection.send(message, sid=session_id, tid=tree_id, credit_request=credit_request)
+
+
+def _send_direct(connection: Any, write: DirectWrite, session_id: int, tree_id: int, credit_request: int) -> Any:
+    """Send a :class:`DirectWrite` the way ``Connection._send`` sends a message (1.17).
+
+    Under ``sequence_lock``: take the message id from ``sequence_window['low']``
+    and move it by the credit charge (or fail as smbprotocol fails, with the
+    text :func:`credit_shortage` knows). Then register a ``Request`` in
+    ``outstanding_requests`` before a byte is sent, so that the receiver
+    thread finds it however soon the answer comes, and send the frame under
+    the transport's ``_sock_lock``.
+    """
+    credit_charge = charge(connection, len(write.data))
+    with connection.sequence_lock:
+        available = credits(connection)
+        if credit_charge > available:
+            raise SMBException(f"Request requires {credit_charge} credits but only {available} credits are available")
+        message_id = connection.sequence_window["low"]
+        connection.sequence_window["low"] += credit_charge
+    fields = wire.WriteHeader(
+        credit_charge=credit_charge,
+        credit_request=credit_request or credit_charge,
+        flags=wire.FLAGS_DFS_OPERATIONS if write.fd.tree_connect.is_dfs_share else 0,
+        message_id=message_id,
+        tree_id=tree_id,
+        session_id=session_id,
+        file_id=write.fd.file_id,
+        offset=write.offset,
+    )
+    head, ciphertext = wire.encrypted_frame(write.cipher, session_id, wire.plain_write(fields, write.data))
+    request = Request(_request_header(fields), SMB2WriteRequest, connection, session_id=session_id)
+    connection.outstanding_requests[message_id] = request
+    connection._check_worker_running()
+    transport = connection.transport
+    with transport._sock_lock:
+        sock = socket_of(connection)
+        if sock is None:
+            raise SMBConnectionClosed("SMB socket was closed, cannot send or receive any more data")
+        _send_all(sock, [memoryview(head), ciphertext])
+    return request
+
+
+def _request_header(fields: wire.WriteHeader) -> Any:
+    """The header a ``Request`` keeps: the receiver reads its command, message id and reserved field."""
+    header = SMB2HeaderRequest()
+    header["credit_charge"] = fields.credit_charge
+    header["command"] = Commands.SMB2_WRITE
+    header["credit_request"] = fields.credit_request
+    header["message_id"] = fields.message_id
+    header["tree_id"] = fields.tree_id
+    header["session_id"] = fields.session_id
+    return header
+
+
+def _send_all(sock: socket.socket, buffers: list[memoryview]) -> None:
+    while buffers:
+        sent = sock.sendmsg(buffers)
+        while buffers and sent >= len(buffers[0]):
+            sent -= len(buffers[0])
+            buffers.pop(0)
+        if buffers:
+            buffers[0] = buffers[0][sent:]
 
 
 def receive(connection: Any, request: Any, timeout: float) -> Any:
@@ -265,6 +378,26 @@ def _relied_on() -> list[tuple[str, Callable[[dict[str, Any]], bool]]]:
         ),
         ("Open.tree_connect, .connection, .end_of_file", _has("Open", "tree_connect", "connection", "end_of_file")),
         ("Open.write(..., send=False)", _takes(Open.write, "offset", "send")),
+        ("Open.file_id", _has("Open", "file_id")),
+        ("TreeConnect.is_dfs_share, .session", _has("TreeConnect", "is_dfs_share", "session")),
+        (
+            "Session.encryption_key, .signing_key, .signing_required, .connection",
+            _has("Session", "encryption_key", "signing_key", "signing_required", "connection"),
+        ),
+        (
+            "Connection.sequence_lock, .outstanding_requests, .cipher_id, ._check_worker_running",
+            _has("Connection", "sequence_lock", "outstanding_requests", "cipher_id", "_check_worker_running"),
+        ),
+        ("Connection.transport._sock_lock", _source_says("smbprotocol.transport", "self._sock_lock = ")),
+        ("Request(message, message_type, connection, session_id)", _takes(Request, "message_type", "session_id")),
+        (
+            "the receiver reads a request's command, message id and reserved field",
+            _source_says("smbprotocol.connection", 'request.message["reserved"].get_value() == 1'),
+        ),
+        (
+            "Connection._encrypt: AES-GCM, a 12-byte nonce, the transform header from byte 20 as associated data",
+            _source_says("smbprotocol.connection", "encrypt(nonce, b_data, header.pack()[20:])"),
+        ),
         ("Open.read(..., send=False)", _takes(Open.read, "offset", "length", "send")),
         ("smbclient's raw file keeps its Open as .fd", lambda _: "self.fd = " in inspect.getsource(SMBRawIO)),
         ("the text 'encryption is required'", _source_says("smbprotocol.session", "encryption is required")),
