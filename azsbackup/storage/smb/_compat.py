@@ -12,7 +12,6 @@ Checked on: smbprotocol 1.17.0 (the versions ``pyproject.toml`` allows).
 
 from __future__ import annotations
 
-import functools
 import inspect
 import socket
 import uuid
@@ -195,12 +194,7 @@ def _direct_cipher(fd: Any) -> AESGCM | None:
         return None
     if connection.cipher_id not in (Ciphers.AES_128_GCM, Ciphers.AES_256_GCM):
         return None
-    return _aesgcm(bytes(session.encryption_key))
-
-
-@functools.lru_cache(maxsize=16)
-def _aesgcm(key: bytes) -> AESGCM:
-    return AESGCM(key)
+    return AESGCM(bytes(session.encryption_key))  # per request, as smbprotocol does: no key outlives its session
 
 
 def read_request(fd: Any, offset: int, length: int) -> Any:
