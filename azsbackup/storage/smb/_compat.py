@@ -172,13 +172,16 @@ def write_request(fd: Any, data: bytes, offset: int) -> Any:
     """
     cipher = _direct_cipher(fd)
     if cipher is not None:
+        limit = max_size(fd.connection, "write")
+        if len(data) > limit:  # what Open.write refuses
+            raise SMBException(f"a WRITE of {len(data)} bytes is over the negotiated {limit}")
         return DirectWrite(fd, cipher, data, offset)
     message, _ = fd.write(data, offset=offset, send=False)
     return message
 
 
 def _direct_cipher(fd: Any) -> AESGCM | None:
-    """The AES-GCM key a WRITE on ``fd`` is encrypted with, when :mod:`wire` can build it as smbprotocol would.
+    """The AES-GCM cipher a WRITE on ``fd`` is encrypted with, when :mod:`wire` can build it as smbprotocol would.
 
     1.17 (``Connection._send``, ``_encrypt``): a message is encrypted when its
     session or tree says so, with the session's ``encryption_key`` and the
