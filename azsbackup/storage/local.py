@@ -21,13 +21,15 @@ from azsbackup.errors import (
     LocationFull,
     NotFound,
 )
-from azsbackup.osutil import fsync_dir
+from azsbackup.osutil import fsync_dir, start_writeback
 from azsbackup.storage.base import PARTIAL_MARKER, Entry, SpaceInfo, WriteResult
 
 READ_BACK_CHUNK = 8 << 20
 READ_BACK_STEP = 32 << 20
 """Read back what was written every this many bytes, while writing goes on: the check then runs
 alongside compression instead of after it (it used to be about 15 % of a 1 GiB backup's wall time)."""
+WRITEBACK_STEP = 32 << 20
+"""Have the kernel start writing to disk every this many bytes written (:func:`~azsbackup.osutil.start_writeback`)."""
 
 
 def _location_error(display: str, exc: OSError) -> LocationError:
@@ -60,6 +62,8 @@ class LocalWriter:
         self._read_back = hashlib.sha256()
         self._size = 0
         self._checked = 0
+        self._handed = 0
+        """Bytes the kernel was told to start writing back."""
         self._back: BinaryIO | None = None
         with location.translating_errors():
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +82,10 @@ class LocalWriter:
             if self._back is not None and self._size - self._checked >= READ_BACK_STEP:
                 self._fh.flush()
                 self._check_written()
+            if self._size - self._handed >= WRITEBACK_STEP:
+                self._fh.flush()
+                start_writeback(self._fh.fileno(), self._handed, self._size - self._handed)
+                self._handed = self._size
         return len(data)
 
     def _check_written(self) -> None:
