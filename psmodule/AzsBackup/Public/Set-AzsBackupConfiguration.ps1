@@ -60,8 +60,8 @@ function Set-AzsBackupConfiguration {
     .PARAMETER ReadBack
     Every file written, in the internal store and on the external location, is read back and its SHA-256
     compared before the file gets its name ($true); off by default ($false): the stored copies are proven by
-    Test-AzsBackup and by Test-AzsBackupExternalCopy, which the scheduler runs after each scheduled backup.
-    -ReadBack $false and -ReadBack:$false both work.
+    Test-AzsBackup (the internal store) and Test-AzsBackupExternalCopy (the external location; the scheduler
+    runs it after each scheduled backup). -ReadBack $false and -ReadBack:$false both work.
 
     .PARAMETER VerifyMaxBytes
     Bytes of exported copies the scheduler reads back after each scheduled backup (Test-AzsBackupExternalCopy
