@@ -52,19 +52,19 @@ def rekey_backups(
     """
     new_cert = load_certificate(new_cert_path)
     ids = [backup_id] if backup_id else [r.id for r in list_backups(controller)]
+    read_back = controller.config().read_back
     done = []
     with controller.exclusive("rekey"):
         for index, current in enumerate(ids):
             events.progress("Rekey", current, index, len(ids))
-            _rekey_one(controller, current, old_key, new_cert)
+            _rekey_one(controller, current, old_key, new_cert, read_back)
             done.append(current)
     sync_catalog(controller)
     return {"schema": SCHEMA, "backups": done, "thumbprint": thumbprint(new_cert)}
 
 
-def _rekey_one(controller: Controller, backup_id: str, old_key: RSAPrivateKey, new_cert: Any) -> None:
+def _rekey_one(controller: Controller, backup_id: str, old_key: RSAPrivateKey, new_cert: Any, read_back: bool) -> None:
     store = controller.store
-    read_back = controller.config().read_back
     manifest, _ = load_trusted_manifest(controller, store, backup_id)
     tag = secrets.token_hex(3)
     replaced: list[str] = []
