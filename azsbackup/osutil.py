@@ -101,6 +101,9 @@ def sync_file_system(path: Path) -> None:
         os.sync()
 
 
+WRITEBACK_STEP = 32 << 20
+"""Writers call :func:`start_writeback` every this many bytes: large enough that the calls cost nothing,
+small enough that the disk starts early and the final fsync or syncfs finds little left."""
 _SYNC_FILE_RANGE_WRITE = 2
 """``SYNC_FILE_RANGE_WRITE`` of Linux's ``sync_file_range(2)``: start writing the range back, do not wait."""
 _sync_file_range: Callable[[int, int, int, int], int] | None = None

@@ -17,6 +17,11 @@ list``, ``backup show``, ``job list``, ``alert list``) against ``python -c pass`
 a controller with ``--startup-backups`` real backups of a tiny directory; it needs
 no dataset and runs once.
 
+Every restore and copy writes into a directory of its own under ``<work>/<profile>/outputs``, all
+removed at the end of the run, so ``--work`` needs room for about 18 times each dataset. Deleting a
+restored tree just before the next restore made whichever tool came next pay for it
+(:data:`RECENTLY_DELETED_S`); copies left by an interrupted run are removed first, and then waited out.
+
 Peers come from Debian's packages and are installed when missing (apt-get,
 as root), unless ``--no-install``.
 """
@@ -44,6 +49,16 @@ sys.path.insert(0, str(ROOT))
 import azsbackup  # noqa: E402
 from bench.dataset import PROFILES, generate  # noqa: E402
 
+RECENTLY_DELETED_S = 360
+"""Seconds to wait after deleting restored copies before anything is restored again.
+
+ext4 without a journal (this machine's root file system, and others') does not reuse an inode freed in
+the last 60 seconds, or 360 while its inode table block is dirty: creating a file then scans past every
+such inode. A ``cp -a`` of the mixed dataset soon after a restored copy of it was deleted spent 30-45 %
+of its samples in ``recently_deleted`` and the block lookups under it, and took 5 to 14 s instead of
+1.5 s; restores paid the same, more with several threads creating files in one directory (they spin on
+its lock while the holder scans).
+"""
 PFX_PASSWORD = "bench-pfx-password"  # noqa: S105 - a throwaway for the benchmark's own certificate
 REPO_PASSWORD = "bench-repo-password"  # noqa: S105 - likewise for restic and borg
 
@@ -180,6 +195,12 @@ class Bench:
             measure.stored_bytes = stored()
         print(f"  {name:<34} {statistics.median(s.wall_s for s in measure.samples):7.2f} s", flush=True)
 
+    def output(self, name: str, index: int) -> Path:
+        """Where run ``index`` of ``name`` restores or copies to: a path not used before (see the module doc)."""
+        outputs = self.work / "outputs"
+        outputs.mkdir(parents=True, exist_ok=True)
+        return outputs / f"{name}-{index}"
+
     def fresh(self, name: str) -> Path:
         path = self.work / name
         shutil.rmtree(path, ignore_errors=True)
@@ -225,15 +246,8 @@ def bench_azsbackup(b: Bench) -> None:
     assert b.azsbackup is not None
     _, backup_id, env = b.azsbackup
     azs = [sys.executable, "-m", "azsbackup"]
-    out = b.work / "azs-restore"
-    b.record(
-        "azsbackup restore",
-        lambda _: run_measured(
-            [*azs, "restore", backup_id, "--key", str(certs / "bench.pfx"), "--component", "data", "--to", str(out)],
-            env=env,
-        ),
-        prepare=lambda _: shutil.rmtree(out, ignore_errors=True),
-    )
+    restore = [*azs, "restore", backup_id, "--key", str(certs / "bench.pfx"), "--component", "data", "--to"]
+    b.record("azsbackup restore", lambda i: run_measured([*restore, str(b.output("azsbackup-restore", i))], env=env))
     b.record(
         "azsbackup verify --deep",
         lambda _: run_measured(
@@ -357,11 +371,11 @@ def bench_restic(b: Bench) -> None:
         stored=lambda: du(repo),
         prepare=prepare,
     )
-    out = b.work / "restic-restore"
     b.record(
         "restic restore",
-        lambda _: run_measured(["restic", "restore", "latest", "--target", str(out)], env=env),
-        prepare=lambda _: shutil.rmtree(out, ignore_errors=True),
+        lambda i: run_measured(
+            ["restic", "restore", "latest", "--target", str(b.output("restic-restore", i))], env=env
+        ),
     )
 
 
@@ -388,11 +402,10 @@ def bench_borg(b: Bench, compression: str, label: str) -> None:
         stored=lambda: du(repo),
         prepare=prepare,
     )
-    out = b.fresh(f"borg-restore-{label}")
     b.record(
         f"borg extract ({label})",
-        lambda _: run_measured(["borg", "extract", f"{repo}::a"], env=env, cwd=out),
-        prepare=lambda _: empty_dir(out),
+        lambda i: run_measured(["borg", "extract", f"{repo}::a"], env=env, cwd=b.output(f"borg-restore-{label}", i)),
+        prepare=lambda i: b.output(f"borg-restore-{label}", i).mkdir(),
     )
 
 
@@ -404,23 +417,27 @@ def bench_tar(b: Bench) -> None:
         return run_measured(f"tar -cf - -C {b.data} . | zstd -T0 -3 -q -f -o {archive}", shell=True)
 
     b.record("tar | zstd -T0 -3", backup, stored=lambda: archive.stat().st_size)
-    out = b.work / "tar-restore"
     b.record(
         "zstd -d | tar -x",
-        lambda _: run_measured(f"zstd -dc {archive} | tar -xf - -C {out}", shell=True),
-        prepare=lambda _: empty_dir(out),
+        lambda i: run_measured(f"zstd -dc {archive} | tar -xf - -C {b.output('tar-restore', i)}", shell=True),
+        prepare=lambda i: b.output("tar-restore", i).mkdir(),
     )
-    copy = b.work / "cp-a"
     b.record(  # with sync: azsbackup's restore is durable before it says so, and so must the ceiling be
         "cp -a && sync",
-        lambda _: run_measured(f"cp -a {b.data} {copy} && sync", shell=True),
-        prepare=lambda _: shutil.rmtree(copy, ignore_errors=True),
+        lambda i: run_measured(f"cp -a {b.data} {b.output('cp-a', i)} && sync", shell=True),
     )
 
 
-def empty_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+def clear_outputs(work: Path, *, settle: bool) -> None:
+    """Remove every profile's restored copies; with ``settle``, wait out :data:`RECENTLY_DELETED_S` after."""
+    removed = False
+    for outputs in work.glob("*/outputs"):
+        shutil.rmtree(outputs)
+        removed = True
+    if removed and settle:
+        os.sync()
+        print(f"waiting {RECENTLY_DELETED_S} s after deleting the restored copies", flush=True)
+        time.sleep(RECENTLY_DELETED_S)
 
 
 def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
@@ -569,6 +586,7 @@ def main() -> int:
     }
     documents: dict[str, dict[str, object]] = {}
     tables = []
+    clear_outputs(args.work, settle=True)  # an interrupted run's
     for index, profile in enumerate(profiles):
         wanted = [n for n in names if index == 0 or n not in DATA_FREE_GROUPS]  # the start-up does not vary
         needs_data = any(n not in DATA_FREE_GROUPS for n in wanted)
@@ -580,6 +598,7 @@ def main() -> int:
         data_bytes = du(data) if needs_data else 0
         documents[profile] = profile_document(bench, data_bytes)
         tables.append(f"### Profile {profile}\n\n" + markdown(bench.results, data_bytes, args.runs, profile))
+    clear_outputs(args.work, settle=False)
     args.out.mkdir(parents=True, exist_ok=True)
     first = documents[profiles[0]]
     (args.out / "results.json").write_text(json.dumps({**first, "profiles": documents}, indent=2))

@@ -16,11 +16,17 @@
 * on success the staging directory is renamed into place; with ``force`` the
   old destination is first renamed aside and removed afterwards.
 
-Small files (up to ``SMALL_FILE``) are created by a few threads: creating a
-file costs a file-system round trip that dwarfs writing a few kilobytes, and
-a tree of ten thousand small files spent most of its restore waiting in
-``open``. Their content is read from the archive first, in order, so at most
-``SMALL_FILE × SMALL_FILES_IN_FLIGHT`` bytes are held.
+Small files (up to ``SMALL_FILE``) are created by ``CREATE_THREADS`` threads:
+creating a file costs a file-system round trip that dwarfs writing a few
+kilobytes, and a tree of ten thousand small files spent most of its restore
+waiting in ``open``. Their content is read from the archive first, in order, so
+at most ``SMALL_FILE × SMALL_FILES_IN_FLIGHT`` bytes are held. A file's mode and
+times are set through its open descriptor, not its path: each path call walks
+the whole staging path again.
+
+Large files are handed to the disk as they are written
+(:func:`~azsbackup.osutil.start_writeback` every ``WRITEBACK_STEP`` bytes and at
+their end), so the ``syncfs`` before the publish finds little left to write.
 """
 
 from __future__ import annotations
@@ -38,12 +44,16 @@ from typing import Self
 
 from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
 from azsbackup.items import Item, ItemKind, ItemSource, MemberChecker, Readable, check_name
-from azsbackup.osutil import fsync_dir, sync_file_system
+from azsbackup.osutil import WRITEBACK_STEP, fsync_dir, start_writeback, sync_file_system
 
 COPY_CHUNK = 1 << 20
 SMALL_FILE = 256 << 10
 SMALL_FILES_IN_FLIGHT = 32
-CREATE_THREADS = 4
+CREATE_THREADS = 2
+"""Creating files in one directory holds that directory's lock, and the archive's order keeps a directory's
+files together: more threads spun on the lock (4 threads on 2 cores spent more CPU in the kernel and
+restored more slowly than 2; docs/performance.md)."""
+_BY_DESCRIPTOR = os.chmod in os.supports_fd and os.utime in os.supports_fd
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 
@@ -71,6 +81,24 @@ def _read_exactly(content: Readable | None, size: int) -> bytes:
         parts.append(chunk)
         left -= len(chunk)
     return b"".join(parts)
+
+
+def _create(path: Path) -> int:
+    """A new file, open for writing: never an existing one, never through a link."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _finish_open_file(fd: int, item: Item) -> None:
+    """The file's mode, then its exact mtime (after the last write, which would change it)."""
+    if _BY_DESCRIPTOR:
+        os.chmod(fd, restored_mode(item))
+        os.utime(fd, ns=(item.mtime_ns, item.mtime_ns))
 
 
 def restore_tree(source: ItemSource, target: Path, *, force: bool, on_progress: Callable[[int], None]) -> Path:
@@ -160,11 +188,13 @@ class StagedTree:
             self._write_file(path, item, content)
 
     def _create_small(self, path: Path, item: Item, data: bytes) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(path, restored_mode(item))
-        self._set_times(path, item, follow=True)
+        fd = _create(path)
+        try:
+            _write_all(fd, data)
+            _finish_open_file(fd, item)
+        finally:
+            os.close(fd)
+        self._finish_closed_file(path, item)
 
     def _creator_pool(self) -> ThreadPoolExecutor:
         if self._creators is None:
@@ -183,17 +213,28 @@ class StagedTree:
         self._in_flight.clear()
 
     def _write_file(self, path: Path, item: Item, content: Readable | None) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            left = item.size
-            while left and content is not None:
-                chunk = content.read(min(COPY_CHUNK, left))
+        fd = _create(path)
+        try:
+            written = handed = 0
+            while written < item.size and content is not None:
+                chunk = content.read(min(COPY_CHUNK, item.size - written))
                 if not chunk:
                     break
-                out.write(chunk)
-                left -= len(chunk)
-        os.chmod(path, restored_mode(item))
-        self._set_times(path, item, follow=True)
+                _write_all(fd, chunk)
+                written += len(chunk)
+                if written - handed >= WRITEBACK_STEP:
+                    start_writeback(fd, handed, written - handed)
+                    handed = written
+            start_writeback(fd, handed, written - handed)
+            _finish_open_file(fd, item)
+        finally:
+            os.close(fd)
+        self._finish_closed_file(path, item)
+
+    def _finish_closed_file(self, path: Path, item: Item) -> None:
+        if not _BY_DESCRIPTOR:  # pragma: no cover - Windows: by path, once the file is closed
+            os.chmod(path, restored_mode(item))
+            self._set_times(path, item, follow=True)
 
     @staticmethod
     def _set_times(path: Path, item: Item, *, follow: bool) -> None:
