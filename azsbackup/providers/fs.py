@@ -35,6 +35,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import stat
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -83,7 +84,7 @@ def _read_exactly(content: Readable | None, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _create(path: Path) -> int:
+def _create(path: str) -> int:
     """A new file, open for writing: never an existing one, never through a link."""
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
 
@@ -117,9 +118,12 @@ class StagedTree:
         self.target = target.absolute()
         self.force = force
         self.staging = self.target.parent / f".{self.target.name}.azsbackup-restore-{secrets.token_hex(4)}"
-        self._dirs: list[tuple[Path, Item]] = []
-        self._created: set[Path] = set()
-        self._members = MemberChecker(str(self.target))
+        self._root = str(self.staging)
+        self._subject = str(self.target)
+        self._dirs: list[tuple[str, Item]] = []
+        self._created = {""}
+        """The names of the directories this restore made; ``""`` is the staging directory."""
+        self._members = MemberChecker(self._subject)
         self._creators: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future[None]] = deque()
 
@@ -128,7 +132,6 @@ class StagedTree:
             raise RestoreTargetNotEmpty(path=str(self.target))
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.staging.mkdir(mode=0o700)
-        self._created.add(self.staging)
         return self
 
     def __exit__(
@@ -151,32 +154,40 @@ class StagedTree:
     # --- writing -------------------------------------------------------------------------------
 
     def path_of(self, name: str) -> Path:
-        return self.staging.joinpath(*check_name(name, str(self.target)).split("/"))
+        return Path(self._path(check_name(name, self._subject)))
 
-    def _parent_ready(self, path: Path, name: str) -> None:
-        """Create missing parents; every existing one must be a directory this restore made."""
-        parent = path.parent
-        chain = []
-        while parent != self.staging:
-            chain.append(parent)
-            parent = parent.parent
-        for directory in reversed(chain):
-            if directory in self._created:
-                continue
-            if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
-                raise UnsafeArchiveMember(subject=str(self.target), member=name, detail="a parent is not a directory")
-            directory.mkdir(mode=0o700)
+    def _path(self, name: str) -> str:
+        """The staged path of a checked name. Strings, not Paths: pathlib's work per member cost more than the
+        member's own system calls on a tree of small files."""
+        return os.path.join(self._root, *name.split("/"))  # noqa: PTH118 - see above
+
+    def _parent_ready(self, name: str, member: str) -> None:
+        """Create the missing parents of ``name``; every existing one must be a directory this restore made."""
+        parent = name.rpartition("/")[0]
+        missing = []
+        while parent not in self._created:  # "" (the staging directory) always is
+            missing.append(parent)
+            parent = parent.rpartition("/")[0]
+        for directory in reversed(missing):
+            path = self._path(directory)
+            with contextlib.suppress(FileNotFoundError):
+                if not stat.S_ISDIR(os.lstat(path).st_mode):  # a link or a file the archive planted
+                    raise UnsafeArchiveMember(
+                        subject=self._subject, member=member, detail="a parent is not a directory"
+                    )
+            os.mkdir(path, 0o700)  # noqa: PTH102 - a string path (see _path); an existing directory fails here
             self._created.add(directory)
 
     def add(self, item: Item, content: Readable | None) -> None:
         self._members.check(item)  # the archive's rules again: duplicates, paths through links, outward links
-        path = self.path_of(item.name)
-        self._parent_ready(path, item.name)
+        name = check_name(item.name, self._subject)
+        self._parent_ready(name, item.name)
+        path = self._path(name)
         if item.kind is ItemKind.DIRECTORY:
-            if path not in self._created:
-                path.mkdir(mode=0o700)
-                self._created.add(path)
-            self._dirs.append((path, item))
+            if name not in self._created:
+                os.mkdir(path, 0o700)  # noqa: PTH102 - a string path (see _path)
+                self._created.add(name)
+            self._dirs.append((name, item))
         elif item.kind is ItemKind.SYMLINK:
             os.symlink(item.link_target, path)
             self._set_times(path, item, follow=False)
@@ -187,7 +198,7 @@ class StagedTree:
         else:
             self._write_file(path, item, content)
 
-    def _create_small(self, path: Path, item: Item, data: bytes) -> None:
+    def _create_small(self, path: str, item: Item, data: bytes) -> None:
         fd = _create(path)
         try:
             _write_all(fd, data)
@@ -212,7 +223,7 @@ class StagedTree:
             self._creators = None
         self._in_flight.clear()
 
-    def _write_file(self, path: Path, item: Item, content: Readable | None) -> None:
+    def _write_file(self, path: str, item: Item, content: Readable | None) -> None:
         fd = _create(path)
         try:
             written = handed = 0
@@ -231,19 +242,20 @@ class StagedTree:
             os.close(fd)
         self._finish_closed_file(path, item)
 
-    def _finish_closed_file(self, path: Path, item: Item) -> None:
+    def _finish_closed_file(self, path: str, item: Item) -> None:
         if not _BY_DESCRIPTOR:  # pragma: no cover - Windows: by path, once the file is closed
             os.chmod(path, restored_mode(item))
             self._set_times(path, item, follow=True)
 
     @staticmethod
-    def _set_times(path: Path, item: Item, *, follow: bool) -> None:
+    def _set_times(path: str, item: Item, *, follow: bool) -> None:
         if follow or os.utime in os.supports_follow_symlinks:
             with contextlib.suppress(NotImplementedError):
                 os.utime(path, ns=(item.mtime_ns, item.mtime_ns), follow_symlinks=follow)
 
     def _finish_directories(self) -> None:
-        for path, item in sorted(self._dirs, key=lambda d: len(d[0].parts), reverse=True):
+        for name, item in sorted(self._dirs, key=lambda d: d[0].count("/"), reverse=True):  # deepest first
+            path = self._path(name)
             os.chmod(path, restored_mode(item))
             self._set_times(path, item, follow=True)
 

@@ -205,3 +205,16 @@ def test_setuid_and_setgid_are_recorded_but_not_restored(tmp_path: Path) -> None
             tree.add(item, io.BytesIO(data) if data is not None else None)
     assert (tmp_path / "target" / "tool").stat().st_mode & 0o7777 == 0o755
     assert (tmp_path / "target" / "spool").stat().st_mode & 0o7777 == 0o1777
+
+
+def test_restore_refuses_a_member_below_a_file(tmp_path: Path) -> None:
+    """A name under an earlier file: the file is no directory this restore made, and nothing is published."""
+    large = 1 << 20  # written on the calling thread, so it exists when the next member looks for its parent
+    with (
+        pytest.raises(UnsafeArchiveMember, match="a parent is not a directory"),
+        StagedTree(tmp_path / "target") as tree,
+    ):
+        tree.add(Item("f", ItemKind.FILE, 0o644, 0, large), io.BytesIO(bytes(large)))
+        tree.add(Item("f/x", ItemKind.FILE, 0o644, 0, 1), io.BytesIO(b"y"))
+    assert not (tmp_path / "target").exists()
+    assert not list(tmp_path.iterdir())  # the staging directory is gone too
