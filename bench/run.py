@@ -428,6 +428,19 @@ def bench_tar(b: Bench) -> None:
     )
 
 
+OUTPUT_COPIES = 18
+"""Restored copies of a dataset one profile keeps until the run ends (3 runs of azsbackup, restic, borg
+lz4, borg zstd, tar and cp -a)."""
+
+
+def ensure_room(work: Path, data_bytes: int) -> None:
+    """Stop before a profile whose restored copies would not fit: a full disk fails a run half-way."""
+    need = (OUTPUT_COPIES + 1) * data_bytes
+    free = shutil.disk_usage(work).free
+    if free < need:
+        raise SystemExit(f"{work} has {free >> 30} GiB free; a profile needs about {need >> 30} GiB (module doc)")
+
+
 def clear_outputs(work: Path, *, settle: bool) -> None:
     """Remove every profile's restored copies; with ``settle``, wait out :data:`RECENTLY_DELETED_S` after."""
     removed = False
@@ -587,18 +600,22 @@ def main() -> int:
     documents: dict[str, dict[str, object]] = {}
     tables = []
     clear_outputs(args.work, settle=True)  # an interrupted run's
-    for index, profile in enumerate(profiles):
-        wanted = [n for n in names if index == 0 or n not in DATA_FREE_GROUPS]  # the start-up does not vary
-        needs_data = any(n not in DATA_FREE_GROUPS for n in wanted)
-        data = dataset(args.work, profile, args.size_mib) if needs_data else args.work / "no-dataset"
-        bench = Bench(data, args.work / profile, args.runs, startup_backups=args.startup_backups)
-        for name in wanted:
-            print(f"{name} ({profile}):", flush=True)
-            groups[name](bench)  # type: ignore[operator]
-        data_bytes = du(data) if needs_data else 0
-        documents[profile] = profile_document(bench, data_bytes)
-        tables.append(f"### Profile {profile}\n\n" + markdown(bench.results, data_bytes, args.runs, profile))
-    clear_outputs(args.work, settle=False)
+    try:
+        for index, profile in enumerate(profiles):
+            wanted = [n for n in names if index == 0 or n not in DATA_FREE_GROUPS]  # the start-up does not vary
+            needs_data = any(n not in DATA_FREE_GROUPS for n in wanted)
+            data = dataset(args.work, profile, args.size_mib) if needs_data else args.work / "no-dataset"
+            if needs_data:
+                ensure_room(args.work, du(data))
+            bench = Bench(data, args.work / profile, args.runs, startup_backups=args.startup_backups)
+            for name in wanted:
+                print(f"{name} ({profile}):", flush=True)
+                groups[name](bench)  # type: ignore[operator]
+            data_bytes = du(data) if needs_data else 0
+            documents[profile] = profile_document(bench, data_bytes)
+            tables.append(f"### Profile {profile}\n\n" + markdown(bench.results, data_bytes, args.runs, profile))
+    finally:
+        clear_outputs(args.work, settle=False)
     args.out.mkdir(parents=True, exist_ok=True)
     first = documents[profiles[0]]
     (args.out / "results.json").write_text(json.dumps({**first, "profiles": documents}, indent=2))
