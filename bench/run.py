@@ -605,13 +605,13 @@ def main() -> int:
             wanted = [n for n in names if index == 0 or n not in DATA_FREE_GROUPS]  # the start-up does not vary
             needs_data = any(n not in DATA_FREE_GROUPS for n in wanted)
             data = dataset(args.work, profile, args.size_mib) if needs_data else args.work / "no-dataset"
+            data_bytes = du(data) if needs_data else 0
             if needs_data:
-                ensure_room(args.work, du(data))
+                ensure_room(args.work, data_bytes)
             bench = Bench(data, args.work / profile, args.runs, startup_backups=args.startup_backups)
             for name in wanted:
                 print(f"{name} ({profile}):", flush=True)
                 groups[name](bench)  # type: ignore[operator]
-            data_bytes = du(data) if needs_data else 0
             documents[profile] = profile_document(bench, data_bytes)
             tables.append(f"### Profile {profile}\n\n" + markdown(bench.results, data_bytes, args.runs, profile))
     finally:
