@@ -113,8 +113,20 @@ def measure(
     ended: Callable[[Events], bool] | None = None,
 ) -> float:
     """Seconds from the phase's first event to ``ended`` (or the end of the command), on this machine now."""
+    return measure_argv(engine_argv(*args), engine.env, log, started, stdin, ended)
+
+
+def measure_argv(
+    argv: list[str],
+    env: dict[str, str],
+    log: Path,
+    started: Callable[[Events], bool],
+    stdin: str = "",
+    ended: Callable[[Events], bool] | None = None,
+) -> float:
+    """``measure`` for any command line: the kill moments come from the phase's own length, not the start-up's."""
     with log.open("wb") as stderr:
-        process = subprocess.Popen(engine_argv(*args), env=engine.env, stdin=subprocess.PIPE, stderr=stderr)
+        process = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stderr=stderr)
     assert process.stdin is not None
     process.stdin.write(stdin.encode())
     process.stdin.close()
@@ -313,7 +325,6 @@ from pathlib import Path
 from azsbackup.events import EventSink
 from azsbackup.service.backup import export_and_retain
 from azsbackup.service.catalog import list_backups
-from azsbackup.service.catalog import list_backups
 from azsbackup.service.controller import Controller
 
 controller = Controller(Path(sys.argv[1]))
@@ -353,13 +364,17 @@ def test_kill_during_retention(configured: Engine, fresh_smb_server: SambaServer
         while backups_on_both()[0] < 4:
             configured.run("backup", "start")
 
-    top_up()
     log = tmp_path / "retention.log"
-    with log.open("wb") as stderr:
-        started = time.monotonic()
-        subprocess.run(retention_process(configured), env=configured.env, check=True, timeout=120, stderr=stderr)
-    duration = time.monotonic() - started
-    assert backups_on_both() == (1, 1)
+
+    def timed_retention() -> float:
+        top_up()
+        seconds = measure_argv(retention_process(configured), configured.env, log, retention_begun)
+        assert backups_on_both() == (1, 1)
+        return seconds
+
+    # From "retention begins" to the end, not from the interpreter's start: timed from the start, a third of
+    # the kills fell after retention had finished.
+    duration = median_of_three(timed_retention)
     phases: Counter[str] = Counter()
     for _trial in range(TRIALS):
         top_up()
