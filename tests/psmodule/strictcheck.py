@@ -15,7 +15,10 @@ tree (tree-sitter, :mod:`tests.psmodule.psparse`), for scripts written so that i
 * the script's own functions are called as commands (never ``F(a, b)``), with parameters their
   param block declares, every mandatory one, and arguments of a convertible type; any other command
   is a cmdlet of both editions, with parameters listed in :data:`CMDLETS`;
-* ``ValidateRange`` bounds are of one type (PowerShell refuses Int32 against Int64 at call time).
+* ``ValidateRange`` bounds are of one type. PowerShell itself accepts an Int32 bound beside an Int64 one
+  (both editions convert the pair to a common type before comparing), so this is the module's own rule:
+  a range reads as the type of the engine field it guards, and a value past Int32 is written as Int64 at
+  both ends.
 
 :data:`MEMBERS` and :data:`STATIC` are written by hand from the .NET API reference
 (learn.microsoft.com): each entry is a member that both .NET Framework 4.6.2 (Windows PowerShell 5.1)
