@@ -19,10 +19,12 @@
 Small files (up to ``SMALL_FILE``) are created by ``CREATE_THREADS`` threads:
 creating a file costs a file-system round trip that dwarfs writing a few
 kilobytes, and a tree of ten thousand small files spent most of its restore
-waiting in ``open``. Their content is read from the archive first, in order, so
-at most ``SMALL_FILE × SMALL_FILES_IN_FLIGHT`` bytes are held. A file's mode and
-times are set through its open descriptor, not its path: each path call walks
-the whole staging path again.
+waiting in ``open``. Their content is read from the archive first, in order, and
+handed over in batches (``BATCH_FILES`` files or ``BATCH_BYTES`` bytes): one
+hand-over per file cost the reading thread more than the file's own parsing. At
+most ``BATCHES_IN_FLIGHT + 1`` batches are held, each under ``BATCH_BYTES +
+SMALL_FILE`` bytes. A file's mode and times are set through its open descriptor,
+not its path: each path call walks the whole staging path again.
 
 Large files are handed to the disk as they are written
 (:func:`~azsbackup.osutil.start_writeback` every ``WRITEBACK_STEP`` bytes and at
@@ -49,7 +51,9 @@ from azsbackup.osutil import WRITEBACK_STEP, fsync_dir, start_writeback, sync_fi
 
 COPY_CHUNK = 1 << 20
 SMALL_FILE = 256 << 10
-SMALL_FILES_IN_FLIGHT = 32
+BATCH_FILES = 32
+BATCH_BYTES = 1 << 20
+BATCHES_IN_FLIGHT = 4
 CREATE_THREADS = 2
 """Creating files in one directory holds that directory's lock, and the archive's order keeps a directory's
 files together: more threads spun on the lock (4 threads on 2 cores spent more CPU in the kernel and
@@ -126,6 +130,8 @@ class StagedTree:
         self._members = MemberChecker(self._subject)
         self._creators: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future[None]] = deque()
+        self._batch: list[tuple[str, Item, bytes]] = []
+        self._batch_bytes = 0
 
     def __enter__(self) -> Self:
         if not self.force and not is_empty_or_missing(self.target):
@@ -142,6 +148,7 @@ class StagedTree:
             shutil.rmtree(self.staging, ignore_errors=True)
             return
         try:
+            self._send_batch()
             self._drain(0)
             self._stop_creators()
             self._finish_directories()
@@ -192,20 +199,30 @@ class StagedTree:
             os.symlink(item.link_target, path)
             self._set_times(path, item, follow=False)
         elif item.size <= SMALL_FILE:
-            data = _read_exactly(content, item.size)
-            self._drain(SMALL_FILES_IN_FLIGHT - 1)
-            self._in_flight.append(self._creator_pool().submit(self._create_small, path, item, data))
+            self._batch.append((path, item, _read_exactly(content, item.size)))
+            self._batch_bytes += item.size
+            if len(self._batch) >= BATCH_FILES or self._batch_bytes >= BATCH_BYTES:
+                self._send_batch()
         else:
             self._write_file(path, item, content)
 
-    def _create_small(self, path: str, item: Item, data: bytes) -> None:
-        fd = _create(path)
-        try:
-            _write_all(fd, data)
-            _finish_open_file(fd, item)
-        finally:
-            os.close(fd)
-        self._finish_closed_file(path, item)
+    def _send_batch(self) -> None:
+        """Hand the small files read so far to a creating thread (after at most ``BATCHES_IN_FLIGHT - 1`` are
+        left in flight)."""
+        if self._batch:
+            self._drain(BATCHES_IN_FLIGHT - 1)
+            self._in_flight.append(self._creator_pool().submit(self._create_small_files, self._batch))
+            self._batch, self._batch_bytes = [], 0
+
+    def _create_small_files(self, batch: list[tuple[str, Item, bytes]]) -> None:
+        for path, item, data in batch:
+            fd = _create(path)
+            try:
+                _write_all(fd, data)
+                _finish_open_file(fd, item)
+            finally:
+                os.close(fd)
+            self._finish_closed_file(path, item)
 
     def _creator_pool(self) -> ThreadPoolExecutor:
         if self._creators is None:
@@ -213,7 +230,7 @@ class StagedTree:
         return self._creators
 
     def _drain(self, keep: int) -> None:
-        """Wait until at most ``keep`` small files are in flight; raise what creating one raised."""
+        """Wait until at most ``keep`` batches are in flight; raise what creating a file of one raised."""
         while len(self._in_flight) > keep:
             self._in_flight.popleft().result()
 
@@ -222,6 +239,7 @@ class StagedTree:
             self._creators.shutdown(wait=True, cancel_futures=True)
             self._creators = None
         self._in_flight.clear()
+        self._batch, self._batch_bytes = [], 0
 
     def _write_file(self, path: str, item: Item, content: Readable | None) -> None:
         fd = _create(path)
