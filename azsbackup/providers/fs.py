@@ -26,7 +26,10 @@ most ``BATCHES_IN_FLIGHT + 1`` batches are held, each under ``BATCH_BYTES +
 SMALL_FILE`` bytes. A file's mode and times are set through its open descriptor,
 not its path: each path call walks the whole staging path again.
 
-Large files are handed to the disk as they are written
+Large files are written by one writing thread, in order, from chunks the reading
+thread hands it (at most ``CHUNKS_IN_FLIGHT`` of ``COPY_CHUNK`` bytes), so the
+reading thread goes on with the next members while the bytes are copied into the
+file. They are handed to the disk as they are written
 (:func:`~azsbackup.osutil.start_writeback` every ``WRITEBACK_STEP`` bytes and at
 their end), so the ``syncfs`` before the publish finds little left to write.
 """
@@ -54,6 +57,7 @@ SMALL_FILE = 256 << 10
 BATCH_FILES = 32
 BATCH_BYTES = 1 << 20
 BATCHES_IN_FLIGHT = 4
+CHUNKS_IN_FLIGHT = 8
 CREATE_THREADS = 2
 """Creating files in one directory holds that directory's lock, and the archive's order keeps a directory's
 files together: more threads spun on the lock (4 threads on 2 cores spent more CPU in the kernel and
@@ -132,6 +136,8 @@ class StagedTree:
         self._in_flight: deque[Future[None]] = deque()
         self._batch: list[tuple[str, Item, bytes]] = []
         self._batch_bytes = 0
+        self._writer: ThreadPoolExecutor | None = None
+        self._chunks: deque[Future[None]] = deque()
 
     def __enter__(self) -> Self:
         if not self.force and not is_empty_or_missing(self.target):
@@ -150,6 +156,7 @@ class StagedTree:
         try:
             self._send_batch()
             self._drain(0)
+            self._wait_for_chunks(0)
             self._stop_creators()
             self._finish_directories()
             self._publish()
@@ -238,23 +245,51 @@ class StagedTree:
         if self._creators is not None:
             self._creators.shutdown(wait=True, cancel_futures=True)
             self._creators = None
+        if self._writer is not None:  # not cancelled: every file's last task closes it
+            self._writer.shutdown(wait=True)
+            self._writer = None
         self._in_flight.clear()
+        self._chunks.clear()
         self._batch, self._batch_bytes = [], 0
 
     def _write_file(self, path: str, item: Item, content: Readable | None) -> None:
+        """Hand a large file to the writing thread chunk by chunk; its last task always runs and closes it."""
         fd = _create(path)
+        written = handed = 0
         try:
-            written = handed = 0
             while written < item.size and content is not None:
                 chunk = content.read(min(COPY_CHUNK, item.size - written))
                 if not chunk:
                     break
-                _write_all(fd, chunk)
                 written += len(chunk)
+                writeback = None
                 if written - handed >= WRITEBACK_STEP:
-                    start_writeback(fd, handed, written - handed)
-                    handed = written
-            start_writeback(fd, handed, written - handed)
+                    writeback, handed = (handed, written - handed), written
+                self._hand_chunk(self._write_chunk, fd, chunk, writeback)
+        finally:
+            self._hand_chunk(self._finish_large_file, fd, path, item, (handed, written - handed))
+
+    def _hand_chunk(self, task: Callable[..., None], *args: object) -> None:
+        """Queue ``task`` on the writing thread, then wait until at most ``CHUNKS_IN_FLIGHT`` are queued."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="azsbackup-write")
+        self._chunks.append(self._writer.submit(task, *args))
+        self._wait_for_chunks(CHUNKS_IN_FLIGHT)
+
+    def _wait_for_chunks(self, keep: int) -> None:
+        """Wait until at most ``keep`` chunks are queued; raise what writing one raised."""
+        while len(self._chunks) > keep:
+            self._chunks.popleft().result()
+
+    @staticmethod
+    def _write_chunk(fd: int, chunk: bytes, writeback: tuple[int, int] | None) -> None:
+        _write_all(fd, chunk)
+        if writeback is not None:
+            start_writeback(fd, *writeback)
+
+    def _finish_large_file(self, fd: int, path: str, item: Item, writeback: tuple[int, int]) -> None:
+        try:
+            start_writeback(fd, *writeback)
             _finish_open_file(fd, item)
         finally:
             os.close(fd)
