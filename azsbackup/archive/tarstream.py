@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import tarfile
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from azsbackup.archive.format import FORMAT_VERSION
 from azsbackup.errors import ArchiveLimitExceeded, FormatError, UnsafeArchiveMember
@@ -24,6 +25,7 @@ from azsbackup.items import Item, ItemKind, MemberChecker, Readable, check_name
 
 BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
+_ZERO_BLOCK = bytes(BLOCK)
 MAX_PAX_HEADER = 64 << 10
 _KIND_TO_TYPE = {ItemKind.FILE: tarfile.REGTYPE, ItemKind.DIRECTORY: tarfile.DIRTYPE, ItemKind.SYMLINK: tarfile.SYMTYPE}
 _TYPE_TO_KIND = {
@@ -34,9 +36,8 @@ _TYPE_TO_KIND = {
 }
 
 
-@dataclass(frozen=True)
-class RawHeader:
-    """The fields of one ustar header block, before pax overrides."""
+class RawHeader(NamedTuple):
+    """The fields of one ustar header block, before pax overrides (a tuple: one is built per header)."""
 
     name: bytes
     mode: int
@@ -212,14 +213,14 @@ class TarReader:
         pax: dict[str, str] = {}
         while True:
             block = self._block()
-            if block == bytes(BLOCK):
+            if block == _ZERO_BLOCK:
                 self._finish()
                 return
-            fields = self._parse_header(block)
-            if fields.type == tarfile.XHDTYPE:
-                pax = self._read_pax(fields.size)
+            self._check_sum(block)
+            if block[156:157] == tarfile.XHDTYPE:  # only its size matters: the records follow
+                pax = self._read_pax(_octal(block[124:136], self._subject, "size"))
                 continue
-            item = self._item(fields, pax)
+            item = self._item(self._parse_header(block), pax)
             pax = {}
             if item.kind is ItemKind.FILE:
                 member = MemberReader(self._source, item.size, self._subject)
@@ -235,11 +236,14 @@ class TarReader:
             if chunk.count(0) != len(chunk):
                 raise FormatError(subject=self._subject, detail="data after the end of the tar stream")
 
-    def _parse_header(self, block: bytes) -> RawHeader:
-        stored = _octal(block[148:156], self._subject, "checksum")
-        actual = sum(block[:148]) + 8 * 0x20 + sum(block[156:])
-        if stored != actual:
+    def _check_sum(self, block: bytes) -> None:
+        checksum_field = block[148:156]
+        stored = _octal(checksum_field, self._subject, "checksum")
+        if stored != _byte_sum(block) - sum(checksum_field) + 8 * 0x20:  # the field itself counts as 8 spaces
             raise FormatError(subject=self._subject, detail="tar header checksum mismatch")
+
+    def _parse_header(self, block: bytes) -> RawHeader:
+        """The fields of a header block whose checksum was checked."""
         name = block[0:100].split(b"\0", 1)[0]
         prefix = block[345:500].split(b"\0", 1)[0] if block[257:262] == b"ustar" else b""
         return RawHeader(
@@ -254,8 +258,7 @@ class TarReader:
     def _read_pax(self, size: int) -> dict[str, str]:
         if size > MAX_PAX_HEADER:
             raise ArchiveLimitExceeded(subject=self._subject, detail=f"pax header of {size} bytes")
-        data = self._read(size)
-        self._read(padding(size))
+        data = self._read(size + padding(size))[:size]  # the records and their padding in one read
         records: dict[str, str] = {}
         pos = 0
         while pos < len(data):
@@ -290,6 +293,17 @@ class TarReader:
         return item
 
 
+def _byte_sum(block: bytes) -> int:
+    """The sum of a 512-byte block's bytes, computed in C.
+
+    Adler-32's low 16 bits are 1 plus the sum of the bytes modulo 65 521; the bytes of a 256-byte half
+    sum to at most 65 280, so for each half that is the plain sum plus 1. (Summing in Python cost more
+    than the rest of the header's parsing.)
+    """
+    view = memoryview(block)
+    return (zlib.adler32(view[:256]) & 0xFFFF) + (zlib.adler32(view[256:]) & 0xFFFF) - 2
+
+
 def _pax_int(pax: dict[str, str], key: str, default: int, subject: str) -> int:
     if key not in pax:
         return default
@@ -299,7 +313,7 @@ def _pax_int(pax: dict[str, str], key: str, default: int, subject: str) -> int:
 
 
 def _octal(field: bytes, subject: str, what: str) -> int:
-    text = field.replace(b"\0", b" ").strip()
+    text = field.strip(b"\0 ")  # a NUL between digits stays, and int() refuses it
     if not text:
         return 0
     try:
