@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import tarfile
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from azsbackup.archive.tarstream import _KIND_TO_TYPE, header_bytes
+from azsbackup.archive.tarstream import _KIND_TO_TYPE, END_OF_ARCHIVE, TarReader, _byte_sum, header_bytes, padding
+from azsbackup.errors import FormatError
 from azsbackup.items import Item, ItemKind
 
 # File names as os.fsdecode gives them: any text, or undecodable bytes as surrogate escapes
@@ -54,3 +57,21 @@ def with_tarfile(item: Item) -> bytes:
 @example(Item("x" * 101, ItemKind.FILE, 0o600, 8**11 * 10**9, 8**11))  # just past them
 def test_headers_are_byte_identical_to_tarfile(item: Item) -> None:
     assert header_bytes(item) == with_tarfile(item)
+
+
+@given(st.binary(min_size=512, max_size=512))
+@example(b"\xff" * 512)  # each half at its largest sum, still below Adler-32's modulus
+@example(bytes(512))
+def test_the_header_sum_in_c_is_the_plain_sum(block: bytes) -> None:
+    assert _byte_sum(block) == sum(block)
+
+
+@pytest.mark.parametrize("position", range(512))
+def test_any_changed_header_byte_is_refused(position: int) -> None:
+    """Every byte of the ustar block counts: its checksum (or its checksum field) refuses any change."""
+    item = Item("dir/name.txt", ItemKind.FILE, 0o644, 1_700_000_000_123_456_789, 3)
+    tar = bytearray(header_bytes(item) + b"abc" + bytes(padding(3)) + END_OF_ARCHIVE)
+    assert [i.name for i, _ in TarReader(io.BytesIO(bytes(tar)), "s")] == ["dir/name.txt"]
+    tar[1024 + position] ^= 0x80  # the ustar block follows the pax header and its records
+    with pytest.raises(FormatError):
+        list(TarReader(io.BytesIO(bytes(tar)), "s"))
