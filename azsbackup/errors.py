@@ -195,7 +195,7 @@ class OutputNotWritable(AzsBackupError):
     code = "output-not-writable"
     exit_code = ExitCode.ERROR
     template = "cannot write {path}: {reason}"
-    hint_template = "Name a path whose parent is a directory you can write."
+    hint_template = "Name a path whose parent is a directory you can write, on a file system with room for the output."
 
 
 # --- integrity, authenticity, keys ------------------------------------------

@@ -14,7 +14,10 @@
 * modes and exact mtimes are applied, directories last (writing into a
   directory changes its mtime);
 * on success the staging directory is renamed into place; with ``force`` the
-  old destination is first renamed aside and removed afterwards.
+  old destination is first renamed aside and removed afterwards;
+* a write the destination refuses (a full disk, a read-only file system, a
+  file size limit) is :class:`~azsbackup.errors.OutputNotWritable` naming the
+  target, whichever thread made it; errors reading the archive are not.
 
 Small files (up to ``SMALL_FILE``) are created by ``CREATE_THREADS`` threads:
 creating a file costs a file-system round trip that dwarfs writing a few
@@ -37,6 +40,7 @@ their end), so the ``syncfs`` before the publish finds little left to write.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -46,11 +50,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Concatenate, ParamSpec, Self, TypeVar
 
 from azsbackup.errors import RestoreTargetNotEmpty, UnsafeArchiveMember
 from azsbackup.items import Item, ItemKind, ItemSource, MemberChecker, Readable, check_name
-from azsbackup.osutil import WRITEBACK_STEP, fsync_dir, start_writeback, sync_file_system
+from azsbackup.osutil import WRITEBACK_STEP, fsync_dir, start_writeback, sync_file_system, writing_output
 
 COPY_CHUNK = 1 << 20
 SMALL_FILE = 256 << 10
@@ -108,6 +112,24 @@ def _finish_open_file(fd: int, item: Item) -> None:
     if _BY_DESCRIPTOR:
         os.chmod(fd, restored_mode(item))
         os.utime(fd, ns=(item.mtime_ns, item.mtime_ns))
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _writes(method: Callable[Concatenate[StagedTree, _P], _R]) -> Callable[Concatenate[StagedTree, _P], _R]:
+    """Report an ``OSError`` of ``method`` (which only writes the staged tree) as
+    :class:`~azsbackup.errors.OutputNotWritable` naming the restore's target: a full disk, a read-only file
+    system or a file size limit is the destination's problem, not the engine's. Reading the archive is
+    never under it, so a failing store is not blamed on the destination."""
+
+    @functools.wraps(method)
+    def writing(tree: StagedTree, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with writing_output(tree.target):
+            return method(tree, *args, **kwargs)
+
+    return writing
 
 
 def restore_tree(source: ItemSource, target: Path, *, force: bool, on_progress: Callable[[int], None]) -> Path:
@@ -175,6 +197,7 @@ class StagedTree:
         member's own system calls on a tree of small files."""
         return os.path.join(self._root, *name.split("/"))  # noqa: PTH118 - see above
 
+    @_writes
     def _parent_ready(self, name: str, member: str) -> None:
         """Create the missing parents of ``name``; every existing one must be a directory this restore made."""
         parent = name.rpartition("/")[0]
@@ -198,13 +221,9 @@ class StagedTree:
         self._parent_ready(name, item.name)
         path = self._path(name)
         if item.kind is ItemKind.DIRECTORY:
-            if name not in self._created:
-                os.mkdir(path, 0o700)  # noqa: PTH102 - a string path (see _path)
-                self._created.add(name)
-            self._dirs.append((name, item))
+            self._make_directory(name, path, item)
         elif item.kind is ItemKind.SYMLINK:
-            os.symlink(item.link_target, path)
-            self._set_times(path, item, follow=False)
+            self._make_link(path, item)
         elif item.size <= SMALL_FILE:
             self._batch.append((path, item, _read_exactly(content, item.size)))
             self._batch_bytes += item.size
@@ -212,6 +231,18 @@ class StagedTree:
                 self._send_batch()
         else:
             self._write_file(path, item, content)
+
+    @_writes
+    def _make_directory(self, name: str, path: str, item: Item) -> None:
+        if name not in self._created:
+            os.mkdir(path, 0o700)  # noqa: PTH102 - a string path (see _path)
+            self._created.add(name)
+        self._dirs.append((name, item))
+
+    @_writes
+    def _make_link(self, path: str, item: Item) -> None:
+        os.symlink(item.link_target, path)
+        self._set_times(path, item, follow=False)
 
     def _send_batch(self) -> None:
         """Hand the small files read so far to a creating thread (after at most ``BATCHES_IN_FLIGHT - 1`` are
@@ -236,6 +267,7 @@ class StagedTree:
             self._creators = ThreadPoolExecutor(CREATE_THREADS, thread_name_prefix="azsbackup-create")
         return self._creators
 
+    @_writes
     def _drain(self, keep: int) -> None:
         """Wait until at most ``keep`` batches are in flight; raise what creating a file of one raised."""
         while len(self._in_flight) > keep:
@@ -253,8 +285,9 @@ class StagedTree:
         self._batch, self._batch_bytes = [], 0
 
     def _write_file(self, path: str, item: Item, content: Readable | None) -> None:
-        """Hand a large file to the writing thread chunk by chunk; its last task always runs and closes it."""
-        fd = _create(path)
+        """Hand a large file to the writing thread chunk by chunk, in order; its last task closes it, whatever
+        happened before."""
+        fd = self._open_new(path)
         written = handed = 0
         try:
             while written < item.size and content is not None:
@@ -265,17 +298,21 @@ class StagedTree:
                 writeback = None
                 if written - handed >= WRITEBACK_STEP:
                     writeback, handed = (handed, written - handed), written
-                self._hand_chunk(self._write_chunk, fd, chunk, writeback)
-        finally:
-            self._hand_chunk(self._finish_large_file, fd, path, item, (handed, written - handed))
+                self._queue_write(self._write_chunk, fd, chunk, writeback)
+                self._wait_for_chunks(CHUNKS_IN_FLIGHT)
+        finally:  # queued, not waited for: an error already on its way is the one to report
+            self._queue_write(self._finish_large_file, fd, path, item, (handed, written - handed))
 
-    def _hand_chunk(self, task: Callable[..., None], *args: object) -> None:
-        """Queue ``task`` on the writing thread, then wait until at most ``CHUNKS_IN_FLIGHT`` are queued."""
+    @_writes
+    def _open_new(self, path: str) -> int:
+        return _create(path)
+
+    def _queue_write(self, task: Callable[..., None], *args: object) -> None:
         if self._writer is None:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="azsbackup-write")
         self._chunks.append(self._writer.submit(task, *args))
-        self._wait_for_chunks(CHUNKS_IN_FLIGHT)
 
+    @_writes
     def _wait_for_chunks(self, keep: int) -> None:
         """Wait until at most ``keep`` chunks are queued; raise what writing one raised."""
         while len(self._chunks) > keep:
@@ -306,12 +343,14 @@ class StagedTree:
             with contextlib.suppress(NotImplementedError):
                 os.utime(path, ns=(item.mtime_ns, item.mtime_ns), follow_symlinks=follow)
 
+    @_writes
     def _finish_directories(self) -> None:
         for name, item in sorted(self._dirs, key=lambda d: d[0].count("/"), reverse=True):  # deepest first
             path = self._path(name)
             os.chmod(path, restored_mode(item))
             self._set_times(path, item, follow=True)
 
+    @_writes
     def _publish(self) -> None:
         """Make the staged tree durable, then give it the target's name (and make the rename durable).
 
