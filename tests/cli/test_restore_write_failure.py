@@ -45,9 +45,9 @@ def test_a_refused_write_is_reported_against_the_target_and_nothing_is_published
     def limit_file_size() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    argv = [sys.executable, "-m", "azsbackup", "--json", "restore", backup_id, "--key", str(cert_pair.pfx)]
+    args = ["restore", backup_id, "--key", str(cert_pair.pfx), "--key-password-stdin", "--to", str(out)]
     restore = subprocess.run(
-        [*argv, "--key-password-stdin", "--to", str(out)],
+        [sys.executable, "-m", "azsbackup", "--json", *args],
         input=cert_pair.password + "\n",
         capture_output=True,
         text=True,
@@ -63,14 +63,5 @@ def test_a_refused_write_is_reported_against_the_target_and_nothing_is_published
     assert not (out / "tree").exists()
     assert [p.name for p in out.iterdir()] == [], "the staging directory must be removed"
     # The same restore without the limit succeeds: the failure was the destination's, not the backup's.
-    configured.run(
-        "restore",
-        backup_id,
-        "--key",
-        str(cert_pair.pfx),
-        "--key-password-stdin",
-        "--to",
-        str(out),
-        input=cert_pair.password + "\n",
-    )
+    configured.run(*args, input=cert_pair.password + "\n")
     assert sorted(p.name for p in (out / "tree").iterdir()) == sorted(p.name for p in source.iterdir())
