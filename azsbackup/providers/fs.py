@@ -172,18 +172,18 @@ class StagedTree:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if exc_type is not None:
-            self._stop_creators()
+            self._stop_threads()
             shutil.rmtree(self.staging, ignore_errors=True)
             return
         try:
             self._send_batch()
-            self._drain(0)
-            self._wait_for_chunks(0)
-            self._stop_creators()
+            self._settle(self._in_flight, 0)
+            self._settle(self._chunks, 0)
+            self._stop_threads()
             self._finish_directories()
             self._publish()
         except BaseException:
-            self._stop_creators()
+            self._stop_threads()
             shutil.rmtree(self.staging, ignore_errors=True)
             raise
 
@@ -248,7 +248,7 @@ class StagedTree:
         """Hand the small files read so far to a creating thread (after at most ``BATCHES_IN_FLIGHT - 1`` are
         left in flight)."""
         if self._batch:
-            self._drain(BATCHES_IN_FLIGHT - 1)
+            self._settle(self._in_flight, BATCHES_IN_FLIGHT - 1)
             self._in_flight.append(self._creator_pool().submit(self._create_small_files, self._batch))
             self._batch, self._batch_bytes = [], 0
 
@@ -268,12 +268,12 @@ class StagedTree:
         return self._creators
 
     @_writes
-    def _drain(self, keep: int) -> None:
-        """Wait until at most ``keep`` batches are in flight; raise what creating a file of one raised."""
-        while len(self._in_flight) > keep:
-            self._in_flight.popleft().result()
+    def _settle(self, pending: deque[Future[None]], keep: int) -> None:
+        """Wait until at most ``keep`` of ``pending`` (batches or chunks) are left; raise what one raised."""
+        while len(pending) > keep:
+            pending.popleft().result()
 
-    def _stop_creators(self) -> None:
+    def _stop_threads(self) -> None:
         if self._creators is not None:
             self._creators.shutdown(wait=True, cancel_futures=True)
             self._creators = None
@@ -299,7 +299,7 @@ class StagedTree:
                 if written - handed >= WRITEBACK_STEP:
                     writeback, handed = (handed, written - handed), written
                 self._queue_write(self._write_chunk, fd, chunk, writeback)
-                self._wait_for_chunks(CHUNKS_IN_FLIGHT)
+                self._settle(self._chunks, CHUNKS_IN_FLIGHT)
         finally:  # queued, not waited for: an error already on its way is the one to report
             self._queue_write(self._finish_large_file, fd, path, item, (handed, written - handed))
 
@@ -311,12 +311,6 @@ class StagedTree:
         if self._writer is None:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="azsbackup-write")
         self._chunks.append(self._writer.submit(task, *args))
-
-    @_writes
-    def _wait_for_chunks(self, keep: int) -> None:
-        """Wait until at most ``keep`` chunks are queued; raise what writing one raised."""
-        while len(self._chunks) > keep:
-            self._chunks.popleft().result()
 
     @staticmethod
     def _write_chunk(fd: int, chunk: bytes, writeback: tuple[int, int] | None) -> None:
