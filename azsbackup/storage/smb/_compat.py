@@ -206,6 +206,12 @@ def read_request(fd: Any, offset: int, length: int) -> Any:
     return message
 
 
+def flush_request(fd: Any) -> Any:
+    """A FLUSH request built but not sent (1.17: ``Open.flush(send=False)``)."""
+    message, _ = fd.flush(send=False)
+    return message
+
+
 def send(connection: Any, message: Any, session_id: int, tree_id: int, credit_request: int) -> Any:
     """Send a request built above; returns what :func:`receive` waits on (1.17: ``Connection.send``)."""
     if isinstance(message, DirectWrite):
@@ -396,6 +402,7 @@ def _relied_on() -> list[tuple[str, Callable[[dict[str, Any]], bool]]]:
             _source_says("smbprotocol.connection", "encrypt(nonce, b_data, header.pack()[20:])"),
         ),
         ("Open.read(..., send=False)", _takes(Open.read, "offset", "length", "send")),
+        ("Open.flush(send=False)", _takes(Open.flush, "send")),
         ("smbclient's raw file keeps its Open as .fd", lambda _: "self.fd = " in inspect.getsource(SMBRawIO)),
         ("the text 'encryption is required'", _source_says("smbprotocol.session", "encryption is required")),
         ("the text 'authenticated as a guest'", _source_says("smbprotocol.session", "authenticated as a guest")),

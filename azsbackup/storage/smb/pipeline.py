@@ -33,6 +33,8 @@ IO_CHUNK = 1 << 20
 """Bytes per SMB READ/WRITE request (capped by what the server negotiated)."""
 IO_DEPTH = 4
 """Requests in flight per open file."""
+FLUSH_EVERY = 16 << 20
+"""Bytes written between the flushes sent while the file is still being written (:meth:`_WritePipe.flush_ahead`)."""
 
 PRIME_SIZE = (8 << 20) + (64 << 10)
 """See :func:`prime_allocator`: above the largest request smbprotocol builds (8 MiB)."""
@@ -115,6 +117,10 @@ class _Pipe:
         return min(length, max(credits, 1) * PAYLOAD_UNIT)
 
     def send(self, message: Any, length: int) -> None:
+        self.pending.append((self.send_now(message, length), length))
+
+    def send_now(self, message: Any, length: int) -> Any:
+        """Send one request as the credits allow; returns what :func:`_compat.receive` waits on."""
         charge = _compat.charge(self.connection, length)
         wanted = self.share.depth * _compat.charge(self.connection, self.chunk)
         deadline = time.monotonic() + self.share.timeout
@@ -134,8 +140,7 @@ class _Pipe:
                 if _compat.credit_shortage(exc) and time.monotonic() <= deadline:
                     continue
                 raise
-            self.pending.append((request, length))
-            return
+            return request
 
     def receive(self) -> tuple[Any, int]:
         """The oldest request's response header, and the length it asked for."""
@@ -154,6 +159,11 @@ class _Pipe:
 
 
 class _WritePipe(_Pipe):
+    def __init__(self, share: Share, handle: Any) -> None:
+        super().__init__(share, handle, "write")
+        self.unflushed = 0
+        self.flushing: Any = None
+
     def write(self, payload: bytes, offset: int) -> None:
         while payload:
             n = self.fit(len(payload))
@@ -163,6 +173,39 @@ class _WritePipe(_Pipe):
             piece, payload = (payload, b"") if n == len(payload) else (payload[:n], payload[n:])
             self.send(_compat.write_request(self.fd, piece, offset), n)
             offset += n
+            self.unflushed += n
+            if self.unflushed >= FLUSH_EVERY:
+                self.flush_ahead()
+
+    def flush_ahead(self) -> None:
+        """Have the server put what it has on disk while more arrives.
+
+        The server answers a FLUSH once the file is on stable storage (Samba:
+        ``strict sync``, on by default). Sent only at the end, it waits for
+        every byte of the file to reach the disk after the last write. Sent
+        every :data:`FLUSH_EVERY` bytes as well, the disk writes while the
+        network does and the last flush finds at most that much. One flush is
+        in flight at a time, outside the window of writes: a disk slower than
+        the link holds the writer back here, which bounds what the last flush
+        finds. These flushes only start the work early; the one that proves
+        the file durable is still the last, sent once every write is answered
+        (:meth:`finish`). Measured: ``docs/performance.md`` ("Export: the
+        flush").
+        """
+        self.collect_flush()
+        self.unflushed = 0
+        self.flushing = self.send_now(_compat.flush_request(self.fd), 0)
+
+    def collect_flush(self) -> None:
+        """Wait for the flush in flight, if any; raises on its error as on a write's."""
+        if self.flushing is not None:
+            request, self.flushing = self.flushing, None
+            _compat.receive(self.connection, request, self.share.timeout)
+
+    def drain(self) -> None:
+        super().drain()
+        with contextlib.suppress(Exception):
+            self.collect_flush()
 
     def complete_one(self) -> None:
         header, length = self.receive()
@@ -174,6 +217,7 @@ class _WritePipe(_Pipe):
         """Wait for every write, have the server flush the file to stable storage, close it."""
         while self.pending:
             self.complete_one()
+        self.collect_flush()
         self.fd.flush()
         self.handle.close()
 
@@ -200,7 +244,7 @@ class SmbWriter:
             location.makedirs(directory)
         with location.translating("create", self._tmp):
             handle = location.open_file(self._tmp, "xb")
-        self._pipe = _WritePipe(location, handle, "write")
+        self._pipe = _WritePipe(location, handle)
         self._chunk = self._pipe.chunk
 
     @property
