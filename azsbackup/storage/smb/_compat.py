@@ -159,11 +159,11 @@ class DirectWrite:
 
     fd: Any
     cipher: AESGCM
-    data: bytes
+    data: bytes | memoryview
     offset: int
 
 
-def write_request(fd: Any, data: bytes, offset: int) -> Any:
+def write_request(fd: Any, data: bytes | memoryview, offset: int) -> Any:
     """A WRITE request built but not sent.
 
     On a session or share that encrypts with AES-GCM (SMB 3.1.1) and does not
@@ -176,7 +176,7 @@ def write_request(fd: Any, data: bytes, offset: int) -> Any:
         if len(data) > limit:  # what Open.write refuses
             raise SMBException(f"a WRITE of {len(data)} bytes is over the negotiated {limit}")
         return DirectWrite(fd, cipher, data, offset)
-    message, _ = fd.write(data, offset=offset, send=False)
+    message, _ = fd.write(bytes(data), offset=offset, send=False)  # smbprotocol keeps it until sent
     return message
 
 

@@ -164,7 +164,7 @@ class _WritePipe(_Pipe):
         self.unflushed = 0
         self.flushing: Any = None
 
-    def write(self, payload: bytes, offset: int) -> None:
+    def write(self, payload: bytes | memoryview, offset: int) -> None:
         while payload:
             n = self.fit(len(payload))
             if n == 0:
@@ -269,13 +269,13 @@ class SmbWriter:
                 if len(self._buffer) == self._chunk:
                     self._send(pipe, bytes(self._buffer))
                     self._buffer.clear()
-            while len(view) >= self._chunk:
-                self._send(pipe, bytes(view[: self._chunk]))
+            while len(view) >= self._chunk:  # a view, not a copy: the request is sealed before write returns
+                self._send(pipe, view[: self._chunk])
                 view = view[self._chunk :]
             self._buffer += view
         return count
 
-    def _send(self, pipe: _WritePipe, payload: bytes) -> None:
+    def _send(self, pipe: _WritePipe, payload: bytes | memoryview) -> None:
         pipe.write(payload, self._sent)
         self._sent += len(payload)
 
