@@ -483,6 +483,7 @@ def ratios(results: dict[str, Measure]) -> list[tuple[str, float | None, str]]:
     ]
     share = [
         ("export to the share vs smbclient put", ratio("azsbackup export", "smbclient put"), ">= 0.6"),
+        ("export vs smbclient put && sync (durable)", ratio("azsbackup export", "smbclient put && sync"), "-"),
         (
             "export with --read-back vs smbclient put",
             ratio("azsbackup export --read-back", "smbclient put"),

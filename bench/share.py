@@ -10,6 +10,9 @@ under GNU time:
   every file is also read back and its SHA-256 compared before the rename;
 * ``azsbackup read-back``: :meth:`SmbLocation.open_read` of every file, hashed;
 * ``smbclient put`` / ``smbclient get``: Samba's own client (``mput`` / ``mget``);
+* ``smbclient put && sync FILE...``: the same put, then an fsync of each file the server wrote, which
+  is what the export's last flush makes the server do (``smbclient`` sends no flush, so its files reach
+  the disk after it has ended);
 * ``smbprotocol open_file copy``: the library's high-level file API with 8 MiB writes, one request in
   flight, the plain way to copy a file with smbprotocol.
 
@@ -18,6 +21,7 @@ The credentials reach every client through a file or the environment, never thro
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from collections.abc import Callable
@@ -108,10 +112,16 @@ def bench_share(b: Bench, home: Path, backup_id: str, env: dict[str, str]) -> No
         def read_back(_: int) -> Sample:
             return run_measured([sys.executable, "-c", READ_BACK, unc, server.user, backup_id], env=secret_env)
 
+        put_argv = [*smbclient, "-c", f"prompt OFF; lcd {source}; cd smbclient; mput *"]
+
         def put(_: int) -> Sample:
             (share_root / "smbclient").mkdir(exist_ok=True)
-            commands = f"prompt OFF; lcd {source}; cd smbclient; mput *"
-            return run_measured([*smbclient, "-c", commands])
+            return run_measured(put_argv)
+
+        def durable_put(_: int) -> Sample:
+            (share_root / "smbclient").mkdir(exist_ok=True)
+            written = " ".join(shlex.quote(str(share_root / "smbclient" / f.name)) for f in sorted(source.iterdir()))
+            return run_measured(f"{shlex.join(put_argv)} && sync {written}")
 
         got = b.work / "share-got"
 
@@ -130,6 +140,7 @@ def bench_share(b: Bench, home: Path, backup_id: str, env: dict[str, str]) -> No
         )
         b.record("azsbackup read-back", read_back, payload=payload)
         b.record("smbclient put", put, prepare=clear("smbclient"), payload=payload)
+        b.record("smbclient put && sync", durable_put, prepare=clear("smbclient"), payload=payload)
         b.record("smbclient get", get, payload=payload)
         b.record("smbprotocol open_file copy", plain, prepare=clear("plain"), payload=payload)
         shutil.rmtree(got, ignore_errors=True)

@@ -47,6 +47,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         "azsbackup export --read-back",
         "azsbackup read-back",
         "smbclient put",
+        "smbclient put && sync",
         "smbclient get",
         "smbprotocol open_file copy",
         "azsbackup blob export",
