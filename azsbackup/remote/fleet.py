@@ -20,15 +20,13 @@ that did not finish report :class:`~azsbackup.errors.Interrupted`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import re
-import signal
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -204,13 +202,13 @@ class Fleet:
                     if remaining[0] == 0:
                         finished.set()
 
-        with _ctrl_c_noted() as interrupted:
-            for i in range(count):
-                threading.Thread(target=worker, name=f"fleet-{i}", daemon=True).start()
-            # Waiting on an event, not on Thread.join: a join that Ctrl+C interrupts can report a live thread as ended.
-            while not finished.wait(0.2) and not interrupted.is_set():
+        for i in range(count):
+            threading.Thread(target=worker, name=f"fleet-{i}", daemon=True).start()
+        # Waiting on an event, not on Thread.join: a join that Ctrl+C interrupts can report a live thread as ended.
+        try:
+            while not finished.wait(0.2):
                 pass
-        if interrupted.is_set():
+        except KeyboardInterrupt:
             self.cancel()
             finished.wait(CANCEL_GRACE_S)
         return [results.get(host) or HostResult(host, False, error=Interrupted()) for host in self.settings]
@@ -298,31 +296,3 @@ class Fleet:
         if on_warning is None:
             return RemoteClient(settings)
         return RemoteClient(settings, on_warning=lambda message: on_warning(host, message))
-
-
-@contextlib.contextmanager
-def _ctrl_c_noted() -> Iterator[threading.Event]:
-    """While the block runs, Ctrl+C sets the yielded event instead of raising ``KeyboardInterrupt``.
-
-    A ``KeyboardInterrupt`` can land between a lock's acquire and the ``with``
-    statement that would release it (bpo-29988): inside ``Event.wait`` that
-    leaves the event's lock held, and the next wait on it, or the workers'
-    ``set``, never returns: the console hangs instead of stopping. The handler
-    only sets an event the main thread locks nowhere else, and the wait loop,
-    which wakes every 0.2 s, looks at it. Outside the main thread, or when
-    SIGINT is not Python's default handler, nothing is installed (only the
-    main thread gets ``KeyboardInterrupt``, and a caller's own handler stays
-    theirs). A second Ctrl+C during the cancel's grace period raises as usual.
-    """
-    noted = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield noted
-        return
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield noted
-        return
-    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: noted.set())
-    try:
-        yield noted
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -5,7 +5,6 @@ endpoints saw it, the per-host timeout and Ctrl+C."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 
 from azsbackup.cli.remote_cmd import worst_exit_code
 from azsbackup.errors import InvalidValue
-from azsbackup.remote.fleet import Credential, Fleet, _ctrl_c_noted, parse_hosts
+from azsbackup.remote.fleet import Credential, Fleet, parse_hosts
 from tests.engine import Engine
 from tests.fixtures.controllers import CertPair
 from tests.fixtures.fleet import FleetUnderTest
@@ -150,32 +149,6 @@ def test_ctrl_c_stops_every_host(winrm_fleet: FleetUnderTest, tmp_path: Path) ->
         endpoint = winrm_fleet.endpoints.host(host).endpoint
         assert endpoint is not None and not endpoint.shells, host
     wait_for(lambda: log.open_now() == 0, 10, "every connection to close")
-
-
-def test_ctrl_c_while_waiting_is_noted_not_raised() -> None:
-    # A KeyboardInterrupt inside the wait's own lock could leave it held and the wait hung; the handler sets a flag.
-    with _ctrl_c_noted() as interrupted:
-        os.kill(os.getpid(), signal.SIGINT)
-        deadline = time.monotonic() + 5
-        while not interrupted.is_set() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert interrupted.is_set()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    with pytest.raises(KeyboardInterrupt):  # outside the wait, Ctrl+C is Python's again
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(5)
-
-
-def test_a_callers_own_sigint_handler_is_left_alone() -> None:
-    seen: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: seen.append(signum))
-    try:
-        with _ctrl_c_noted() as interrupted:
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.1)
-        assert seen == [signal.SIGINT] and not interrupted.is_set()
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def test_human_output_is_one_table_with_a_host_column(winrm_fleet: FleetUnderTest, tmp_path: Path) -> None:
