@@ -114,6 +114,15 @@ def test_more_hosts_than_the_throttle_share_its_connections(winrm_fleet: FleetUn
     assert log.peak(since=started) == 2
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """Start the console with SIGINT's default action, as an operator's shell does.
+
+    A suite started as a background job of a non-interactive shell (``cmd &``) inherits SIGINT
+    ignored, and Python leaves an ignored SIGINT ignored: the console would never see this Ctrl+C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_every_host(winrm_fleet: FleetUnderTest, tmp_path: Path) -> None:
     hosts = winrm_fleet.served[10:14]
     for host in hosts:
@@ -124,7 +133,13 @@ def test_ctrl_c_stops_every_host(winrm_fleet: FleetUnderTest, tmp_path: Path) ->
     argv += ["--computer-name", ",".join(hosts), "--throttle-limit", "2", "config", "get"]
     try:
         process = subprocess.Popen(
-            argv, env=engine.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            argv,
+            env=engine.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_ctrl_c_as_at_a_terminal,
         )
         assert process.stdin is not None
         process.stdin.write(SECRETS)
