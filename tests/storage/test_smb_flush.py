@@ -46,10 +46,12 @@ def wire_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]:
     send, receive, flush = _compat.send, _compat.receive, Open.flush
 
     def recording_send(connection: Any, message: Any, *args: Any) -> Any:
-        kind = "flush" if type(message).__name__ == "SMB2FlushRequest" else "write"
-        size = len(message.data) if kind == "write" and hasattr(message, "data") else 0
-        if kind == "write" and not size:
-            size = len(message["buffer"].get_value())
+        if type(message).__name__ == "SMB2FlushRequest":
+            kind, size = "flush", 0
+        elif isinstance(message, _compat.DirectWrite):
+            kind, size = "write", len(message.data)
+        else:  # smbprotocol's own WRITE message
+            kind, size = "write", len(message["buffer"].get_value())
         request = send(connection, message, *args)
         kinds[id(request)] = (kind, size)
         log.append(("sent", kind, size))
